@@ -1,0 +1,53 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "listwise",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "listwise", targets: ["listwise"]),
+        .library(name: "ListwiseKit", targets: ["ListwiseKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // OpenBLAS + LAPACK from Debian's libopenblas-dev; only LinearAlgebra/ imports it.
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "ListwiseKit",
+            dependencies: [
+                "COpenBLAS",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(
+            name: "listwise",
+            dependencies: [
+                "ListwiseKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "ListwiseKitTests",
+            dependencies: [
+                "ListwiseKit",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
+            name: "listwiseTests",
+            dependencies: ["listwise", "ListwiseKit", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+    ]
+)

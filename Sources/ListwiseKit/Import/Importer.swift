@@ -1,0 +1,229 @@
+// Imports one CSV file of SPEC §1 into its table: streaming, validating, idempotent upsert,
+// one transaction, bad rows to a rejects file.
+import Foundation
+import GRDB
+import GRDBSQLite
+
+public struct ImportOptions: Sendable {
+    public enum RejectsMode: Sendable { case replace, append }
+    public var mapping = ColumnMapping()
+    /// Where bad rows go; nil means `<input>.rejects.csv` beside the input.
+    public var rejectsPath: String?
+    /// `.replace` writes this file's rejects (removing a stale file when there are none);
+    /// `.append` adds them to what is there (one rejects file for a folder import).
+    public var rejectsMode: RejectsMode = .replace
+    public var progressEveryRows = 50_000
+
+    public init(mapping: ColumnMapping = ColumnMapping(), rejectsPath: String? = nil, rejectsMode: RejectsMode = .replace) {
+        self.mapping = mapping
+        self.rejectsPath = rejectsPath
+        self.rejectsMode = rejectsMode
+    }
+}
+
+public struct ImportProgress: Sendable {
+    public var file: String
+    public var rows: Int
+    public var bytesRead: Int
+    public var totalBytes: Int
+}
+
+public struct ImportSummary: Codable, Equatable, Sendable {
+    public var file: String
+    public var kind: ImportKind
+    /// Data records read (the header and blank lines are not counted).
+    public var rows: Int
+    public var inserted: Int
+    /// Existing keys whose values changed (including a key repeated inside the file).
+    public var updated: Int
+    /// Rows identical to what the database already held.
+    public var unchanged: Int
+    public var rejected: Int
+    public var rejectedByReason: [String: Int]
+    /// Header columns listwise does not use (ignored).
+    public var unknownColumns: [String]
+    public var rejectsFile: String?
+    public var importID: Int64?
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case file, kind, rows, inserted, updated, unchanged, rejected
+        case rejectedByReason = "rejected_by_reason", unknownColumns = "unknown_columns"
+        case rejectsFile = "rejects_file", importID = "import_id", seconds
+    }
+}
+
+extension AppDatabase {
+    /// Imports `path` as `kind` (detected from the file name or header when nil).
+    /// The database changes in one transaction or not at all. Throws `ListwiseError.usage`
+    /// for a file that cannot be imported (not CSV, empty, missing a required column).
+    public func importFile(_ path: String, kind: ImportKind? = nil, options: ImportOptions = ImportOptions(),
+                           progress: ((ImportProgress) -> Void)? = nil) throws -> ImportSummary {
+        let started = Date()
+        let reader: CSVReader
+        do {
+            reader = try CSVReader(path: path)
+        } catch CSVReader.ReadError.cannotOpen(let reason) {
+            throw ListwiseError.usage("\(path): cannot read: \(reason)")
+        } catch CSVReader.ReadError.binary {
+            throw ListwiseError.usage("\(path): not a CSV file (binary data)")
+        }
+        guard try readRecord(reader, path: path) else {
+            throw ListwiseError.usage("\(path): empty file (no header line)")
+        }
+        let headerBytes = reader.fields.indices.map { trimmed(reader.bytes($0)) }
+        guard headerBytes.allSatisfy(isValidUTF8) else {
+            throw ListwiseError.usage("\(path): not a CSV file (header line is not UTF-8 text)")
+        }
+        let header = reader.fields.indices.map { reader.string($0).trimmingCharacters(in: .whitespaces) }
+        guard let kind = kind ?? ImportKind.detect(fileName: (path as NSString).lastPathComponent, header: header) else {
+            throw ListwiseError.usage("\(path): cannot tell which kind of file this is; use 'listwise import KIND \(path)'")
+        }
+        let resolved = try options.mapping.resolve(kind: kind, header: header, file: path)
+
+        let rejectsPath = options.rejectsPath ?? path + ".rejects.csv"
+        let rejects = try RejectsWriter(finalPath: rejectsPath, mode: options.rejectsMode)
+        var succeeded = false
+        defer { if !succeeded { rejects.discard() } }
+
+        var summary = ImportSummary(file: path, kind: kind, rows: 0, inserted: 0, updated: 0, unchanged: 0,
+                                    rejected: 0, rejectedByReason: [:], unknownColumns: resolved.unknown,
+                                    rejectsFile: nil, importID: nil, seconds: 0)
+        try writer.write { db in
+            let loader = try RowLoader(kind: kind, resolved: resolved, header: header, db: db)
+            defer { loader.finalize() }
+            let countSQL = "SELECT count(*) FROM \(kind.table)"
+            let countBefore = kind == .events ? 0 : try Int.fetchOne(db, sql: countSQL) ?? 0
+            var changed = 0
+            var lastReport = 0
+            while try readRecord(reader, path: path) {
+                summary.rows += 1
+                switch try loader.load(reader, headerCount: header.count) {
+                case .changed: changed += 1
+                case .unchanged: summary.unchanged += 1
+                case .rejected(let column, let value, let reason):
+                    summary.rejected += 1
+                    summary.rejectedByReason[reason.rawValue, default: 0] += 1
+                    try rejects.write(file: path, line: reader.recordLine, column: column, value: value, reason: reason)
+                }
+                if summary.rows - lastReport >= options.progressEveryRows {
+                    lastReport = summary.rows
+                    progress?(ImportProgress(file: path, rows: summary.rows, bytesRead: reader.bytesConsumed,
+                                             totalBytes: reader.fileSize))
+                }
+            }
+            guard summary.rows > 0 else {
+                throw ListwiseError.usage("\(path): empty file (a header but no data rows)")
+            }
+            if kind == .events {
+                summary.inserted = changed
+            } else {
+                summary.inserted = (try Int.fetchOne(db, sql: countSQL) ?? 0) - countBefore
+                summary.updated = changed - summary.inserted
+            }
+            summary.seconds = Date().timeIntervalSince(started)
+            var run = ImportRunRecord(
+                id: nil, kind: kind.rawValue, file: path, sha256: reader.checksumHex(),
+                startedAt: Self.timestamp(started), finishedAt: Self.timestamp(Date()),
+                rows: summary.rows, inserted: summary.inserted, updated: summary.updated,
+                unchanged: summary.unchanged, rejected: summary.rejected)
+            try run.insert(db)
+            summary.importID = run.id
+        }
+        succeeded = true
+        summary.rejectsFile = try rejects.commit()
+        progress?(ImportProgress(file: path, rows: summary.rows, bytesRead: reader.fileSize, totalBytes: reader.fileSize))
+        return summary
+    }
+
+    private func readRecord(_ reader: CSVReader, path: String) throws -> Bool {
+        do {
+            return try reader.nextRecord()
+        } catch CSVReader.ReadError.unterminatedQuote(let line) {
+            throw ListwiseError.usage("\(path):\(line): a quoted field starting on this record is never closed; nothing was imported")
+        } catch CSVReader.ReadError.cannotOpen(let reason) {
+            throw ListwiseError.runtime("\(path): read failed: \(reason)")
+        }
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+}
+
+/// Writes rejected rows (`file,line,column,value,reason`, SPEC §1) to a temporary file that
+/// becomes the rejects file only when the import commits.
+final class RejectsWriter {
+    private let finalPath: String
+    private let temporaryPath: String
+    private let mode: ImportOptions.RejectsMode
+    private var handle: FileHandle?
+    private var pending = Data()
+    private var count = 0
+
+    init(finalPath: String, mode: ImportOptions.RejectsMode) throws {
+        self.finalPath = finalPath
+        self.temporaryPath = finalPath + ".partial-\(getpid())"
+        self.mode = mode
+    }
+
+    private static let header = Data("file,line,column,value,reason\n".utf8)
+
+    func write(file: String, line: Int, column: String, value: String, reason: RejectReason) throws {
+        if handle == nil {
+            guard FileManager.default.createFile(atPath: temporaryPath, contents: Self.header),
+                  let opened = FileHandle(forWritingAtPath: temporaryPath) else {
+                throw ListwiseError.runtime("\(finalPath): cannot create the rejects file")
+            }
+            _ = try opened.seekToEnd()
+            handle = opened
+        }
+        count += 1
+        let fields = [file, String(line), column, value, reason.rawValue].map(csvQuoted)
+        pending.append(contentsOf: Array((fields.joined(separator: ",") + "\n").utf8))
+        if pending.count >= 1 << 16 { try flush() }
+    }
+
+    private func flush() throws {
+        try handle?.write(contentsOf: pending)
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// Moves the rejects into place; returns the rejects file's path when it has rows.
+    func commit() throws -> String? {
+        let fileManager = FileManager.default
+        guard count > 0 else {
+            if mode == .replace, fileManager.fileExists(atPath: finalPath) { try? fileManager.removeItem(atPath: finalPath) }
+            return nil
+        }
+        try flush()
+        try handle?.close()
+        handle = nil
+        if mode == .append, let existing = FileHandle(forWritingAtPath: finalPath), try existing.seekToEnd() > 0 {
+            defer { try? existing.close() }
+            let body = try Data(contentsOf: URL(fileURLWithPath: temporaryPath)).dropFirst(Self.header.count)
+            try existing.write(contentsOf: body)
+            try? fileManager.removeItem(atPath: temporaryPath)
+        } else {
+            // rename(2) replaces the old file atomically.
+            guard rename(temporaryPath, finalPath) == 0 else {
+                throw ListwiseError.runtime("\(finalPath): cannot write the rejects file: \(String(cString: strerror(errno)))")
+            }
+        }
+        return finalPath
+    }
+
+    func discard() {
+        try? handle?.close()
+        handle = nil
+        try? FileManager.default.removeItem(atPath: temporaryPath)
+    }
+}
+
+/// RFC 4180 quoting for one output field.
+func csvQuoted(_ field: String) -> String {
+    guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+    return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}

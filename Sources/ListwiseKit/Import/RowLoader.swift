@@ -1,0 +1,176 @@
+// Validates one CSV record against a kind's columns and upserts it with a reused prepared
+// statement. Binds with raw sqlite3_bind_* straight from the reader's buffer: measured on this
+// machine 260–310k rows/s against 110–146k rows/s through GRDB's StatementArguments.
+import GRDB
+import GRDBSQLite
+
+enum RowOutcome {
+    /// Inserted, or an existing row updated to new values.
+    case changed
+    /// Identical to the row already stored.
+    case unchanged
+    case rejected(column: String, value: String, reason: RejectReason)
+}
+
+final class RowLoader {
+    private let kind: ImportKind
+    private let specs: [ColumnSpec]
+    private let positions: [Int?]
+    private let header: [String]
+    private let connection: OpaquePointer
+    private var statement: OpaquePointer?
+    /// Canonical spellings of enum values, bound without copying (freed in `finalize`).
+    private var enumValues: [[(name: [UInt8], pointer: UnsafeMutablePointer<UInt8>)]] = []
+    /// First SQL parameter index (1-based) of each spec, nil when the file lacks the column.
+    private var parameterIndex: [Int32?] = []
+    private let missingKeyValue: UnsafeMutablePointer<UInt8>
+
+    init(kind: ImportKind, resolved: ResolvedColumns, header: [String], db: Database) throws {
+        self.kind = kind
+        specs = kind.columns
+        positions = resolved.positions
+        self.header = header
+        guard let connection = db.sqliteConnection else { throw ListwiseError.runtime("database is closed") }
+        self.connection = connection
+        missingKeyValue = .allocate(capacity: 1)
+
+        // Columns present in the file; events always bind all five key columns.
+        var columns: [String] = []
+        for (spec, position) in zip(specs, positions) {
+            if position != nil || kind == .events {
+                parameterIndex.append(Int32(columns.count + 1))
+                columns.append(contentsOf: spec.databaseColumns)
+            } else {
+                parameterIndex.append(nil)
+            }
+            if case .enumeration(let names) = spec.type {
+                enumValues.append(names.map { name in
+                    let bytes = Array(name.utf8)
+                    let pointer = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count)
+                    pointer.initialize(from: bytes, count: bytes.count)
+                    return (bytes, pointer)
+                })
+            } else {
+                enumValues.append([])
+            }
+        }
+        let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ",")
+        var sql = "INSERT INTO \(kind.table) (\(columns.joined(separator: ","))) VALUES (\(placeholders)) "
+        let keys = kind.keyColumns
+        let updatable = columns.filter { !keys.contains($0) }
+        if updatable.isEmpty {
+            sql += "ON CONFLICT DO NOTHING"
+        } else {
+            // Update only the columns the file has, and only when a value differs, so that
+            // sqlite3_total_changes tells changed rows from unchanged ones.
+            let set = updatable.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+            let old = updatable.map { "\(kind.table).\($0)" }.joined(separator: ", ")
+            let new = updatable.map { "excluded.\($0)" }.joined(separator: ", ")
+            sql += "ON CONFLICT (\(keys.joined(separator: ","))) DO UPDATE SET \(set) WHERE (\(old)) IS NOT (\(new))"
+        }
+        guard sqlite3_prepare_v3(connection, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil) == SQLITE_OK else {
+            throw ListwiseError.runtime("cannot prepare import statement: \(String(cString: sqlite3_errmsg(connection)))")
+        }
+    }
+
+    func finalize() {
+        sqlite3_finalize(statement)
+        statement = nil
+        for values in enumValues { for value in values { value.pointer.deallocate() } }
+        enumValues = []
+        missingKeyValue.deallocate()
+    }
+
+    private func reject(_ reader: CSVReader, _ specIndex: Int, _ reason: RejectReason) -> RowOutcome {
+        let position = positions[specIndex]!
+        let value = position < reader.fields.count ? reader.string(position) : ""
+        return .rejected(column: header[position], value: value, reason: reason)
+    }
+
+    /// Validates and upserts the reader's current record.
+    func load(_ reader: CSVReader, headerCount: Int) throws -> RowOutcome {
+        guard reader.fields.count == headerCount else {
+            return .rejected(column: "", value: "\(reader.fields.count) fields where the header has \(headerCount)",
+                             reason: .malformedRecord)
+        }
+        if case .badQuoting(let column)? = reader.problem {
+            return .rejected(column: header[column], value: reader.string(column), reason: .malformedRecord)
+        }
+        let statement = self.statement
+        sqlite3_clear_bindings(statement)
+        for (specIndex, spec) in specs.enumerated() {
+            guard let parameter = parameterIndex[specIndex] else { continue }
+            guard let position = positions[specIndex] else {
+                // Events' amount and rate: absent column, stored as the "missing" key value.
+                sqlite3_bind_int64(statement, parameter, Int64(EventRecord.missing))
+                continue
+            }
+            let raw = trimmed(reader.bytes(position))
+            if raw.isEmpty {
+                if spec.required { return reject(reader, specIndex, .missingRequired) }
+                switch spec.type {
+                case .bool(let defaultValue?):
+                    sqlite3_bind_int64(statement, parameter, defaultValue ? 1 : 0)
+                case .integer, .decimal:
+                    if kind == .events { sqlite3_bind_int64(statement, parameter, Int64(EventRecord.missing)) }
+                default:
+                    break  // cleared bindings are NULL
+                }
+                continue
+            }
+            let base = raw.baseAddress!
+            switch spec.type {
+            case .text:
+                guard isValidUTF8(raw) else { return reject(reader, specIndex, .badEncoding) }
+                sqlite3_bind_text(statement, parameter, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self),
+                                  Int32(raw.count), nil)
+            case .zip:
+                guard let zip = parseZip(raw) else { return reject(reader, specIndex, .badZip) }
+                sqlite3_bind_text(statement, parameter, UnsafeRawPointer(base + zip.zip5).assumingMemoryBound(to: CChar.self), 5, nil)
+                if let plus4 = zip.plus4 {
+                    sqlite3_bind_text(statement, parameter + 1,
+                                      UnsafeRawPointer(base + plus4).assumingMemoryBound(to: CChar.self), 4, nil)
+                }
+            case .integer(let range):
+                guard let value = parseInteger(raw), range.contains(value) else {
+                    return reject(reader, specIndex, .badNumber)
+                }
+                sqlite3_bind_int64(statement, parameter, value)
+            case .decimal(let range):
+                guard let value = parseDecimal(raw), range.contains(value) else {
+                    return reject(reader, specIndex, .badNumber)
+                }
+                sqlite3_bind_double(statement, parameter, value)
+            case .bool:
+                guard let value = parseBool(raw) else { return reject(reader, specIndex, .badBool) }
+                sqlite3_bind_int64(statement, parameter, value ? 1 : 0)
+            case .date:
+                guard isValidDate(raw) else { return reject(reader, specIndex, .badDate) }
+                sqlite3_bind_text(statement, parameter, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), 10, nil)
+            case .enumeration:
+                guard let match = enumValues[specIndex].first(where: { candidate in
+                    candidate.name.count == raw.count && zip(candidate.name, raw).allSatisfy { $0 == ($1 & 0xDF) }
+                }) else { return reject(reader, specIndex, .badEnum) }
+                sqlite3_bind_text(statement, parameter, UnsafeRawPointer(match.pointer).assumingMemoryBound(to: CChar.self),
+                                  Int32(match.name.count), nil)
+            }
+        }
+        let before = sqlite3_total_changes64(connection)
+        let result = sqlite3_step(statement)
+        let extendedResult = sqlite3_extended_errcode(connection)
+        let message = result == SQLITE_DONE ? "" : String(cString: sqlite3_errmsg(connection))
+        sqlite3_reset(statement)
+        switch result {
+        case SQLITE_DONE:
+            return sqlite3_total_changes64(connection) > before ? .changed : .unchanged
+        case _ where extendedResult == SQLITE_CONSTRAINT_FOREIGNKEY_CODE:
+            let index = specs.firstIndex { $0.name == "property_id" }!
+            return reject(reader, index, .unknownPropertyID)
+        default:
+            throw ListwiseError.runtime("\(reader.path):\(reader.recordLine): database error: \(message) (\(extendedResult))")
+        }
+    }
+}
+
+/// SQLITE_CONSTRAINT_FOREIGNKEY (a macro Swift does not import).
+private let SQLITE_CONSTRAINT_FOREIGNKEY_CODE: Int32 = 787

@@ -1,0 +1,21 @@
+// --db, shared by every command that opens the database.
+import ArgumentParser
+import Foundation
+import ListwiseKit
+
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("SQLite database file (default: $LISTWISE_DB or ./listwise.db).", valueName: "path"))
+    var db: String?
+
+    var path: String {
+        db ?? ProcessInfo.processInfo.environment["LISTWISE_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "listwise.db"
+    }
+
+    func open() throws -> AppDatabase {
+        try AppDatabase(path: path)
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json
+}

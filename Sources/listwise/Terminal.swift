@@ -1,0 +1,42 @@
+// stderr output for humans: error lines, summaries, and progress (only on a terminal).
+import Foundation
+
+enum Terminal {
+    static let stderrIsTTY = isatty(FileHandle.standardError.fileDescriptor) == 1
+
+    static func error(_ message: String) {
+        write("listwise: error: \(message)\n")
+    }
+
+    static func line(_ message: String) {
+        write(message + "\n")
+    }
+
+    static func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// Rewrites one status line in place; does nothing when stderr is not a terminal.
+    static func progress(_ text: String) {
+        guard stderrIsTTY else { return }
+        write("\r\u{1B}[2K" + text)
+    }
+
+    static func endProgress() {
+        guard stderrIsTTY else { return }
+        write("\r\u{1B}[2K")
+    }
+}
+
+extension Int {
+    /// 1234567 → "1,234,567".
+    var grouped: String {
+        let digits = String(magnitude)
+        var out = ""
+        for (i, ch) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(ch)
+        }
+        return (self < 0 ? "-" : "") + out
+    }
+}
