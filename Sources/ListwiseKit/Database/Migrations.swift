@@ -30,7 +30,7 @@ extension AppDatabase {
 
                 CREATE TABLE owners (
                     property_id      TEXT NOT NULL REFERENCES properties(property_id),
-                    owner_since      TEXT NOT NULL CHECK (date(owner_since) IS owner_since),
+                    owner_since      TEXT NOT NULL CHECK (date(owner_since, '+0 days') IS owner_since),
                     owner_birth_year INTEGER,
                     absentee         INTEGER CHECK (absentee IN (0, 1)),
                     corporate        INTEGER CHECK (corporate IN (0, 1)),
@@ -62,7 +62,7 @@ extension AppDatabase {
                 -- The key order makes this table the "events by property and date" index.
                 CREATE TABLE events (
                     property_id TEXT NOT NULL REFERENCES properties(property_id),
-                    event_date  TEXT NOT NULL CHECK (date(event_date) IS event_date),
+                    event_date  TEXT NOT NULL CHECK (date(event_date, '+0 days') IS event_date),
                     event_type  TEXT NOT NULL CHECK (event_type IN ('LISTING','SALE','DELISTING','MORTGAGE','DEFAULT','VALUATION')),
                     amount      INTEGER NOT NULL CHECK (amount >= -1),
                     rate        REAL NOT NULL CHECK (rate >= -1),
