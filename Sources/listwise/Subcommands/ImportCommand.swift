@@ -8,15 +8,13 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Import properties, owners, prospects or events from CSV.",
         discussion: """
-            Reads CSV (UTF-8, header row, RFC 4180); writes the database, one transaction per file, and
-            a rejects file (file,line,column,value,reason) for bad rows. Streams: memory does not grow
-            with the file. Re-importing a file changes nothing; a row with an existing key updates it.
+            Reads CSV files (UTF-8, header row, RFC 4180). Writes the database, one transaction per file, and a rejects file (file,line,column,value,reason) for bad rows. Streams: memory does not grow with the file. Re-importing a file changes nothing; a row with an existing key updates it.
 
+            Examples:
               listwise import properties county/properties.csv --mapping vendor.yaml
-              listwise import Data/sample          # a folder: properties, owners, prospects, events
+              listwise import Data/sample     (a folder: properties, owners, prospects, events in that order)
 
-            Exit codes: 0 imported (bad rows, if any, are in the rejects file), 2 a file was refused
-            (not CSV, empty, missing a required column; the database is unchanged), 1 other failure.
+            Exit codes: 0 imported (bad rows, if any, are in the rejects file); 2 a file was refused (not CSV, empty, missing a required column) and the database is unchanged; 1 any other failure.
             """
     )
 

@@ -8,9 +8,9 @@ struct SampleCommand: ParsableCommand {
         commandName: "sample",
         abstract: "Generate a synthetic county: properties, owners, prospects and events CSVs.",
         discussion: """
-            Writes DIR/properties.csv, owners.csv, prospects.csv and events.csv. The same --seed and
-            --properties always give the same files. Streams: memory does not grow with --properties.
+            Writes DIR/properties.csv, owners.csv, prospects.csv and events.csv. The same --seed and --properties always give the same files. Streams: memory does not grow with --properties.
 
+            Example:
               listwise sample --properties 15000 --seed 42 --out Data/sample
             """
     )

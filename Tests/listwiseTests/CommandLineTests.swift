@@ -1,0 +1,153 @@
+// Runs the built `listwise` binary: exit codes, one-line errors, JSON summaries, and a kill
+// in the middle of an import.
+import Foundation
+import GRDB
+import XCTest
+
+final class CommandLineTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("listwise-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    private var binary: URL {
+        // XCTest bundles live in the build products folder, beside the executable.
+        var url = Bundle(for: CommandLineTests.self).bundleURL
+        while !FileManager.default.fileExists(atPath: url.appendingPathComponent("listwise").path), url.path != "/" {
+            url.deleteLastPathComponent()
+        }
+        return url.appendingPathComponent("listwise")
+    }
+
+    private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    @discardableResult
+    private func write(_ name: String, _ text: String) throws -> String {
+        try text.write(toFile: path(name), atomically: true, encoding: .utf8)
+        return path(name)
+    }
+
+    private func launch(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        var environment = ProcessInfo.processInfo.environment
+        environment["LISTWISE_DB"] = path("env.db")
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        return (process, out, err)
+    }
+
+    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let (process, out, err) = try launch(arguments)
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    private let properties = """
+        property_id,address,city,state,zip
+        P1,1 Main St,Oakland,CA,94610
+        P2,2 Main St,Oakland,CA,94610
+
+        """
+
+    func testImportPrintsJSONSummaryPerFileOnStdout() throws {
+        try FileManager.default.createDirectory(atPath: path("inbox"), withIntermediateDirectories: true)
+        try write("inbox/properties.csv", properties)
+        try write("inbox/events.csv", "property_id,event_type,event_date,amount,rate\nP1,SALE,2020-01-02,1,\nP3,SALE,2020-01-02,1,\n")
+        let result = try run(["import", path("inbox"), "--db", path("a.db"), "--format", "json", "--rejects", path("bad.csv")])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        let objects = try lines.map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        XCTAssertEqual(objects.map { $0["kind"] as? String }, ["properties", "events"], "properties first, whatever the names")
+        for key in ["file", "kind", "rows", "inserted", "updated", "rejected", "rejected_by_reason"] {
+            XCTAssertNotNil(objects[1][key], key)
+        }
+        XCTAssertEqual(objects[1]["rejected"] as? Int, 1)
+        XCTAssertEqual(objects[1]["rejected_by_reason"] as? [String: Int], ["unknown_property_id": 1])
+        let rejects = try String(contentsOfFile: path("bad.csv"), encoding: .utf8)
+        XCTAssertEqual(rejects, "file,line,column,value,reason\n\(path("inbox/events.csv")),3,property_id,P3,unknown_property_id\n")
+    }
+
+    func testTableSummaryGoesToStderrAndDatabaseDefaultsToEnvironment() throws {
+        let input = try write("properties.csv", properties)
+        let result = try run(["import", "properties", input])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "")
+        XCTAssertTrue(result.stderr.contains("2 rows, 2 inserted, 0 updated, 0 unchanged, 0 rejected"), result.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("env.db")))
+    }
+
+    func testUserMistakesExitTwoWithOneLine() throws {
+        try write("nozip.csv", "property_id,address,city,state\nP1,1 Main St,Oakland,CA\n")
+        try write("notes.txt", "hello\n")
+        let cases: [([String], String)] = [
+            (["import", "properties", path("nozip.csv"), "--db", path("a.db")], "missing required column 'zip'"),
+            (["import", "properties", path("missing.csv"), "--db", path("a.db")], "no such file"),
+            (["import", "parcels", path("nozip.csv")], "'parcels' is not a kind"),
+            (["import", path("notes.txt"), "--db", path("a.db")], "cannot tell which kind"),
+            (["import", "properties", path("nozip.csv"), "--db", path("no/such/dir/a.db")], "database folder does not exist"),
+            (["import", "properties", path("nozip.csv"), "--mapping", path("missing.yaml"), "--db", path("a.db")], "mapping"),
+            (["frobnicate"], "Unexpected argument"),
+        ]
+        for (arguments, message) in cases {
+            let result = try run(arguments)
+            XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+            XCTAssertFalse(result.stderr.contains("Fatal error"), result.stderr)
+            if arguments.first == "import", arguments.count > 2, !message.contains("kind") {
+                XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "one line: \(result.stderr)")
+            }
+        }
+    }
+
+    func testHelpSaysWhatItReadsWritesAndExitCodes() throws {
+        let result = try run(["import", "--help"])
+        XCTAssertEqual(result.status, 0)
+        XCTAssertTrue(result.stdout.contains("rejects file"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("Exit codes"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("--mapping"), result.stdout)
+    }
+
+    func testKilledImportLeavesTheDatabaseAsItWas() throws {
+        let db = path("kill.db")
+        XCTAssertEqual(try run(["import", "properties", try write("properties.csv", properties), "--db", db]).status, 0)
+        // 1.5 million events of one home: far more than a debug build imports in the second we wait.
+        var text = "property_id,event_type,event_date,amount,rate\n"
+        text.reserveCapacity(60_000_000)
+        for i in 0..<1_500_000 { text += "P1,VALUATION,2020-01-01,\(i),\n" }
+        let events = try write("events.csv", text)
+        let (process, _, _) = try launch(["import", "events", events, "--db", db])
+        Thread.sleep(forTimeInterval: 1.0)
+        XCTAssertTrue(process.isRunning, "the import finished before it could be killed; make the file bigger")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal)
+
+        let queue = try DatabaseQueue(path: db)
+        try queue.read { db in
+            XCTAssertEqual(try String.fetchOne(db, sql: "PRAGMA integrity_check"), "ok")
+            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT count(*) FROM events"), 0)
+            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT count(*) FROM properties"), 2)
+            XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT count(*) FROM imports"), 1)
+        }
+        try queue.close()
+        // The next run completes.
+        let small = try write("few-events.csv", "property_id,event_type,event_date,amount,rate\nP2,SALE,2021-05-05,100,\n")
+        let rerun = try run(["import", "events", small, "--db", db])
+        XCTAssertEqual(rerun.status, 0, rerun.stderr)
+    }
+}
