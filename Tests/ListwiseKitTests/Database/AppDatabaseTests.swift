@@ -22,10 +22,10 @@ final class AppDatabaseTests: TemporaryFolderTestCase {
 
     func testSchemaRefusesWhatTheImporterWouldReject() throws {
         let db = try makeDatabase()
-        try importBaseProperties(db)
+        try importBaseProperties(db)  // an import switches foreign keys off for its transaction only
         let bad = [
             "INSERT INTO properties (property_id, address, city, state, zip) VALUES ('X', 'a', 'b', 'CA', '9411')",
-            "INSERT INTO events VALUES ('P1', '2023-02-30', 'SALE', 1, -1)",
+            "INSERT INTO events VALUES ('P1', '2023-2-3', 'SALE', 1, -1)",
             "INSERT INTO events VALUES ('P1', '2023-02-01', 'AUCTION', 1, -1)",
             "INSERT INTO events VALUES ('NOPE', '2023-02-01', 'SALE', 1, -1)",
             "INSERT INTO owners VALUES ('P1', '2023-02-01', 1950, 2, 0)",
