@@ -29,7 +29,7 @@ final class RowLoader {
     private let propertyColumn: Int?
     /// The last property_id found to exist: files are usually grouped by property, so one
     /// lookup serves a run of rows (16M events: 1M lookups instead of 16M foreign-key checks;
-    /// measured 308k → see README rows/s).
+    /// events import went from 308k to 420k rows/s with the other changes of that commit).
     private var lastKnownProperty: [UInt8] = []
 
     init(kind: ImportKind, resolved: ResolvedColumns, header: [String], db: Database) throws {
