@@ -136,3 +136,25 @@ public enum LAPACK {
         try choleskySolve(a, Matrix(rows: b.count, columns: 1, values: b)).values
     }
 }
+
+extension BLAS {
+    /// Adds `aᵀ diag(w) a` for rows `rows` of `a` into the upper triangle of the row-major
+    /// `n x n` accumulator (`dsyrk` on a chunk of rows scaled by √w, `beta = 1`).
+    /// `scratch` must hold at least `rows.count * a.columns` doubles.
+    static func accumulateWeightedGram(_ a: Matrix, weights: UnsafePointer<Double>, rows: Range<Int>,
+                                       into accumulator: UnsafeMutablePointer<Double>,
+                                       scratch: UnsafeMutablePointer<Double>) {
+        let n = a.columns
+        guard n > 0, !rows.isEmpty else { return }
+        a.values.withUnsafeBufferPointer { pa in
+            for (k, row) in rows.enumerated() {
+                let scale = weights[row].squareRoot()
+                let source = pa.baseAddress! + row * n
+                let target = scratch + k * n
+                for j in 0..<n { target[j] = source[j] * scale }
+            }
+        }
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, blasint(n), blasint(rows.count),
+                    1, scratch, blasint(n), 1, accumulator, blasint(n))
+    }
+}

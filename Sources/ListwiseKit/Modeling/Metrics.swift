@@ -1,0 +1,133 @@
+// Evaluation metrics of a probability model (SPEC §2 "Metrics").
+import Foundation
+
+/// One decile of homes ranked by predicted probability (decile 1 = highest scores).
+public struct DecileRow: Codable, Equatable, Sendable {
+    public var decile: Int
+    public var rows: Int
+    public var positives: Double
+    /// Mean predicted probability in the decile.
+    public var meanPredicted: Double
+    /// Observed positive rate in the decile.
+    public var observedRate: Double
+    /// Observed rate / overall rate.
+    public var lift: Double
+    /// Share of all positives captured by deciles 1...this one.
+    public var cumulativeCapture: Double
+
+    enum CodingKeys: String, CodingKey {
+        case decile, rows, positives, lift
+        case meanPredicted = "mean_predicted", observedRate = "observed_rate", cumulativeCapture = "cumulative_capture"
+    }
+}
+
+public struct ModelMetrics: Codable, Equatable, Sendable {
+    public var rows: Int
+    public var positives: Double
+    public var expectedPositives: Double
+    public var rocAUC: Double
+    public var prAUC: Double
+    public var logLoss: Double
+    public var brier: Double
+    /// Lift, capture and calibration (predicted vs observed) by decile.
+    public var deciles: [DecileRow]
+
+    enum CodingKeys: String, CodingKey {
+        case rows, positives, deciles
+        case expectedPositives = "expected_positives", rocAUC = "roc_auc", prAUC = "pr_auc"
+        case logLoss = "log_loss", brier
+    }
+}
+
+public enum Metrics {
+    /// All metrics for labels `y` (0/1) and predicted probabilities `p`, optionally weighted.
+    public static func evaluate(y: [Double], p: [Double], weights: [Double]? = nil) -> ModelMetrics {
+        let w = weights ?? [Double](repeating: 1, count: y.count)
+        let total = w.reduce(0, +)
+        var positives = 0.0, expected = 0.0, loss = 0.0, brier = 0.0
+        for i in y.indices {
+            positives += w[i] * y[i]
+            expected += w[i] * p[i]
+            let clipped = min(max(p[i], 1e-15), 1 - 1e-15)
+            loss -= w[i] * (y[i] * log(clipped) + (1 - y[i]) * log(1 - clipped))
+            brier += w[i] * (p[i] - y[i]) * (p[i] - y[i])
+        }
+        return ModelMetrics(rows: y.count, positives: positives, expectedPositives: expected,
+                            rocAUC: rocAUC(y: y, score: p, weights: w), prAUC: averagePrecision(y: y, score: p, weights: w),
+                            logLoss: total > 0 ? loss / total : .nan, brier: total > 0 ? brier / total : .nan,
+                            deciles: deciles(y: y, p: p))
+    }
+
+    /// Exact ROC AUC with ties counted as one half (the Mann–Whitney statistic), as
+    /// `sklearn.metrics.roc_auc_score`. NaN when a class is absent.
+    public static func rocAUC(y: [Double], score: [Double], weights: [Double]? = nil) -> Double {
+        let w = weights ?? [Double](repeating: 1, count: y.count)
+        let order = score.indices.sorted { score[$0] < score[$1] }
+        var negativesBelow = 0.0, area = 0.0, totalPositive = 0.0, totalNegative = 0.0
+        var start = 0
+        while start < order.count {
+            var end = start
+            var groupPositive = 0.0, groupNegative = 0.0
+            while end < order.count, score[order[end]] == score[order[start]] {
+                let i = order[end]
+                if y[i] > 0.5 { groupPositive += w[i] } else { groupNegative += w[i] }
+                end += 1
+            }
+            area += groupPositive * (negativesBelow + 0.5 * groupNegative)
+            negativesBelow += groupNegative
+            totalPositive += groupPositive
+            totalNegative += groupNegative
+            start = end
+        }
+        return totalPositive > 0 && totalNegative > 0 ? area / (totalPositive * totalNegative) : .nan
+    }
+
+    /// Area under the precision–recall curve as average precision, Σ (Rₖ − Rₖ₋₁) Pₖ over
+    /// distinct score thresholds, as `sklearn.metrics.average_precision_score`.
+    public static func averagePrecision(y: [Double], score: [Double], weights: [Double]? = nil) -> Double {
+        let w = weights ?? [Double](repeating: 1, count: y.count)
+        let order = score.indices.sorted { score[$0] > score[$1] }
+        let totalPositive = y.indices.reduce(0) { $0 + w[$1] * y[$1] }
+        guard totalPositive > 0 else { return .nan }
+        var truePositive = 0.0, falsePositive = 0.0, previousRecall = 0.0, result = 0.0
+        var start = 0
+        while start < order.count {
+            var end = start
+            while end < order.count, score[order[end]] == score[order[start]] {
+                let i = order[end]
+                if y[i] > 0.5 { truePositive += w[i] } else { falsePositive += w[i] }
+                end += 1
+            }
+            let recall = truePositive / totalPositive
+            let precision = truePositive / (truePositive + falsePositive)
+            result += (recall - previousRecall) * precision
+            previousRecall = recall
+            start = end
+        }
+        return result
+    }
+
+    /// Ten groups of (nearly) equal size by descending probability.
+    public static func deciles(y: [Double], p: [Double]) -> [DecileRow] {
+        let n = y.count
+        guard n > 0 else { return [] }
+        let order = p.indices.sorted { p[$0] > p[$1] }
+        let overall = y.reduce(0, +) / Double(n)
+        let totalPositive = y.reduce(0, +)
+        var rows: [DecileRow] = []
+        var captured = 0.0
+        for decile in 0..<10 {
+            let lower = decile * n / 10, upper = (decile + 1) * n / 10
+            guard upper > lower else { continue }
+            let members = order[lower..<upper]
+            let positives = members.reduce(0) { $0 + y[$1] }
+            let predicted = members.reduce(0) { $0 + p[$1] } / Double(members.count)
+            let rate = positives / Double(members.count)
+            captured += positives
+            rows.append(DecileRow(decile: decile + 1, rows: members.count, positives: positives, meanPredicted: predicted,
+                                  observedRate: rate, lift: overall > 0 ? rate / overall : .nan,
+                                  cumulativeCapture: totalPositive > 0 ? captured / totalPositive : .nan))
+        }
+        return rows
+    }
+}
