@@ -287,6 +287,17 @@ final class ImportTests: TemporaryFolderTestCase {
         XCTAssertEqual(summary.inserted, 1)
     }
 
+    func testUnknownPropertiesAreFoundInUngroupedFiles() throws {
+        // The importer remembers the last property it found; interleaved ids must still be checked.
+        let db = try makeDatabase()
+        try importBaseProperties(db)
+        let csv = "property_id,event_type,event_date\nP1,SALE,2020-01-01\nNOPE,SALE,2020-01-01\nP1,SALE,2020-01-02\n"
+            + "NOPE,SALE,2020-01-02\nP2,SALE,2020-01-01\nP1,SALE,2020-01-03\n"
+        let summary = try db.importFile(try file("events.csv", csv))
+        XCTAssertEqual([summary.inserted, summary.rejected], [4, 2])
+        XCTAssertEqual(summary.rejectedByReason, ["unknown_property_id": 2])
+    }
+
     func testKindIsDetectedFromNameOrHeader() {
         XCTAssertEqual(ImportKind.detect(fileName: "2024_events.csv", header: []), .events)
         XCTAssertEqual(ImportKind.detect(fileName: "Owner.CSV", header: []), .owners)
