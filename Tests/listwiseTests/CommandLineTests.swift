@@ -150,4 +150,36 @@ final class CommandLineTests: XCTestCase {
         let rerun = try run(["import", "events", small, "--db", db])
         XCTAssertEqual(rerun.status, 0, rerun.stderr)
     }
+
+    func testTrainEvaluateAndFeaturesOnAGeneratedCounty() throws {
+        let db = path("model.db")
+        XCTAssertEqual(try run(["sample", "--properties", "1500", "--seed", "3", "--out", path("county")]).status, 0)
+        XCTAssertEqual(try run(["import", path("county"), "--db", db]).status, 0)
+        let train = try run(["train", "--db", db, "--out", path("m.json"), "--l2", "auto"])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        XCTAssertTrue(train.stderr.contains("out-of-time validation at 2024-12-"), train.stderr)
+        XCTAssertTrue(train.stderr.contains("<- chosen"), train.stderr)
+
+        let evaluate = try run(["evaluate", "--db", db, "--model", path("m.json"), "--format", "json"])
+        XCTAssertEqual(evaluate.status, 0, evaluate.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(evaluate.stdout.utf8)) as? [String: Any])
+        for key in ["roc_auc", "pr_auc", "log_loss", "brier", "rows", "positives", "lift_by_decile", "calibration"] {
+            XCTAssertNotNil(object[key], key)
+        }
+        XCTAssertEqual((object["lift_by_decile"] as? [Any])?.count, 10)
+
+        let features = try run(["features", "--db", db, "--as-of", "2023-06-30"])
+        XCTAssertEqual(features.status, 0, features.stderr)
+        let lines = features.stdout.split(separator: "\n")
+        XCTAssertTrue(lines[0].hasPrefix("property_id,as_of,label,on_market,tenure_years,owner_age"), String(lines[0]))
+        XCTAssertGreaterThan(lines.count, 1000)
+
+        let tooLate = try run(["train", "--db", db, "--as-of", "2025-06-30", "--out", path("late.json")])
+        XCTAssertEqual(tooLate.status, 2, tooLate.stderr)
+        XCTAssertTrue(tooLate.stderr.contains("labels are not known yet"), tooLate.stderr)
+        try write("v2.json", #"{"format_version": 2}"#)
+        let badModel = try run(["evaluate", "--db", db, "--model", path("v2.json")])
+        XCTAssertEqual(badModel.status, 2, badModel.stderr)
+        XCTAssertEqual(badModel.stderr.split(separator: "\n").count, 1, badModel.stderr)
+    }
 }
