@@ -80,7 +80,7 @@ enum FeaturePlan {
         case .appreciation: return (.naturalSpline, 0, nil, 4)
         case .livingSqft: return (.linear, 1, nil, 0)
         case .lotSqft: return (.linear, 1, nil, 0)
-        case .zipListingRate36Months: return (.linear, 0.005, nil, 0)
+        case .zipListingRate36Months: return (.linear, 0.05, nil, 0)
         case .propertyType: return (.oneHot, nil, nil, 0)
         case .absentee, .corporate, .defaultLast2Years, .priorSales10Years, .bedrooms, .bathrooms: return (.linear, nil, nil, 0)
         }

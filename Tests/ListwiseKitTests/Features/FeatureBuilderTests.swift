@@ -102,13 +102,21 @@ final class FeatureBuilderTests: TemporaryFolderTestCase {
         let db = try county(withFuture: true)
         let days = [DayNumber.parse("2016-06-01")!, asOf]
         let table = try db.buildFeatures(FeatureSettings(asOfDays: days, includeOnMarket: true))
-        // 2016-06-01, zip 94610: H1 listed in Jan 2016 and H2 not: 1 of 2 homes. H3 (94611) does not exist.
+        // 2016-06-01, zip 94610: H1 listed in Jan 2016 and H2 not: 1 of 2 homes; H3 (94611) does not
+        // exist, so the county rate is also 1 of 2 and the relative rate is 1.
         let first = (0..<table.count).filter { table.snapshot[$0] == 0 }
         XCTAssertEqual(first.map { table.propertyIDs[$0] }, ["H1", "H2"])
-        XCTAssertEqual(first.map { table.values[RawFeature.zipListingRate36Months.rawValue][$0] }, [0.5, 0.5])
-        // 2019-12-31: H1's listing (Jan 2016) is within 36 months? No: 47 months. H2 listed Nov 2019: 1 of 2.
+        XCTAssertEqual(first.map { table.values[RawFeature.zipListingRate36Months.rawValue][$0] }, [1, 1])
+        // 2019-12-31: H1's Jan 2016 listing is 47 months back; H2 listed in Nov 2019: 1 of 2 in 94610,
+        // 1 of 2 in the county (H3 is not built yet).
         let second = (0..<table.count).filter { table.snapshot[$0] == 1 }
-        XCTAssertEqual(second.map { table.values[RawFeature.zipListingRate36Months.rawValue][$0] }, [0.5, 0.5])
+        XCTAssertEqual(second.map { table.values[RawFeature.zipListingRate36Months.rawValue][$0] }, [1, 1])
+        // 2022-01-01: 94610 has 2 of 2 listed (H2 in Nov 2019, H1 in Mar 2020); H3 exists in 94611
+        // with no listing, so the county has 2 of 3.
+        let later = try db.buildFeatures(FeatureSettings(asOfDays: [DayNumber.parse("2022-01-01")!], includeOnMarket: true))
+        let rates = Dictionary(uniqueKeysWithValues: zip(later.propertyIDs, later.values[RawFeature.zipListingRate36Months.rawValue]))
+        XCTAssertEqual(rates["H1"]!, (2.0 / 2) / (2.0 / 3), accuracy: 1e-12)
+        XCTAssertEqual(rates["H3"]!, 0, accuracy: 1e-12)
     }
 
     func testWithoutOwnerHistoryTenureComesFromTheLastSale() throws {
