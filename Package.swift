@@ -43,7 +43,8 @@ let package = Package(
             dependencies: [
                 "ListwiseKit",
                 .product(name: "GRDB", package: "GRDB.swift"),
-            ]
+            ],
+            exclude: ["Modeling/Fixtures"]  // read by path (#filePath), not bundled
         ),
         .testTarget(
             name: "listwiseTests",
