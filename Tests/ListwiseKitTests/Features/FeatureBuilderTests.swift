@@ -139,3 +139,38 @@ final class FeatureBuilderTests: TemporaryFolderTestCase {
         XCTAssertNil(DayNumber.parse("2019-02-29"))
     }
 }
+
+/// listwise's features against an independent pandas implementation (Benchmarks/peer_train.py),
+/// whose output for a committed 250-home county is committed beside it:
+/// `python3 Benchmarks/peer_train.py Tests/ListwiseKitTests/Features/Fixtures/county 2023-06-30 365 1
+///  Data/mortgage_rates_30y.csv Tests/ListwiseKitTests/Features/Fixtures/peer_features_2023-06-30.csv`
+final class FeatureReferenceTests: TemporaryFolderTestCase {
+    func testFeaturesEqualThePandasReference() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+        let db = try makeDatabase()
+        for kind in ImportKind.importOrder {
+            _ = try db.importFile(fixtures.appendingPathComponent("county/\(kind.rawValue).csv").path, kind: kind)
+        }
+        let table = try db.buildFeatures(FeatureSettings(asOfDays: [DayNumber.parse("2023-06-30")!]))
+        let text = try String(contentsOf: fixtures.appendingPathComponent("peer_features_2023-06-30.csv"), encoding: .utf8)
+        var lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let header = lines.removeFirst()
+        XCTAssertEqual(lines.map { $0[0] }, table.propertyIDs, "the same homes, in the same order")
+        var compared = 0
+        for feature in RawFeature.allCases where feature != .propertyType {
+            let column = try XCTUnwrap(header.firstIndex(of: feature.name), feature.name)
+            for (row, fields) in lines.enumerated() {
+                let expected = Double(fields[column]) ?? .nan
+                let actual = table.values[feature.rawValue][row]
+                XCTAssertEqual(actual.isNaN, expected.isNaN, "\(feature.name) of \(fields[0])")
+                if !actual.isNaN, !expected.isNaN {
+                    XCTAssertEqual(actual, expected, accuracy: 1e-9 * max(1, abs(expected)), "\(feature.name) of \(fields[0])")
+                    compared += 1
+                }
+            }
+        }
+        let labelColumn = try XCTUnwrap(header.firstIndex(of: "label"))
+        XCTAssertEqual(lines.map { Double($0[labelColumn])! }, table.label)
+        XCTAssertGreaterThan(compared, 2500)
+    }
+}
