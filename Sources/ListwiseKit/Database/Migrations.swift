@@ -90,6 +90,45 @@ extension AppDatabase {
                 );
                 """)
         }
+        migrator.registerMigration("v2-territories-and-scores") { db in
+            try db.execute(sql: """
+                CREATE TABLE territories (
+                    name        TEXT PRIMARY KEY NOT NULL CHECK (name <> ''),
+                    kind        TEXT NOT NULL CHECK (kind = 'zips' OR kind = 'cities' OR kind = 'geojson' OR kind = 'radius'),
+                    definition  TEXT NOT NULL,   -- JSON of TerritoryDefinition
+                    created_at  TEXT NOT NULL
+                ) WITHOUT ROWID;
+
+                CREATE TABLE score_runs (
+                    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+                    model_file        TEXT NOT NULL,
+                    model_fingerprint TEXT NOT NULL,
+                    territory         TEXT,          -- NULL: every property
+                    as_of             TEXT NOT NULL,
+                    horizon_days      INTEGER NOT NULL,
+                    started_at        TEXT NOT NULL,
+                    finished_at       TEXT NOT NULL,
+                    rows              INTEGER NOT NULL,
+                    on_market         INTEGER NOT NULL
+                );
+
+                -- On-market homes are scored but not ranked or tiered (SPEC §3: flagged, not targeted).
+                CREATE TABLE scores (
+                    run_id      INTEGER NOT NULL REFERENCES score_runs(id) ON DELETE CASCADE,
+                    property_id TEXT NOT NULL REFERENCES properties(property_id),
+                    probability REAL NOT NULL CHECK (probability >= 0 AND probability <= 1),
+                    rank        INTEGER,
+                    percentile  REAL,
+                    tier        TEXT CHECK (tier = 'High' OR tier = 'Medium' OR tier = 'Low'),
+                    on_market   INTEGER NOT NULL CHECK (on_market = 0 OR on_market = 1),
+                    reason1     TEXT,
+                    reason2     TEXT,
+                    reason3     TEXT,
+                    PRIMARY KEY (run_id, property_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX scores_by_rank ON scores(run_id, rank);
+                """)
+        }
         return migrator
     }
 }
