@@ -235,3 +235,8 @@ func csvQuoted(_ field: String) -> String {
     guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
     return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
+
+/// RFC 4180 quoting for other parts of listwise that write CSV.
+public enum CSVField {
+    public static func quoted(_ field: String) -> String { csvQuoted(field) }
+}

@@ -1,0 +1,54 @@
+// Plain-words reasons (SPEC §3): which features raised a home's score most, phrased from the
+// home's own values.
+import Foundation
+
+public enum Reasons {
+    /// A phrase for a raw feature value (NaN = missing).
+    public static func phrase(_ feature: RawFeature, _ value: Double) -> String {
+        func whole(_ v: Double) -> Int { Int(v.rounded()) }
+        if value.isNaN {
+            switch feature {
+            case .yearsSinceLoan, .loanToValue, .rateLockIn: return "no loan on record"
+            case .monthsSinceDelisting: return "never withdrawn from the market"
+            case .ownerAge: return "owner's age unknown"
+            case .tenureYears: return "no recorded purchase"
+            case .appreciation: return "purchase price unknown"
+            case .lotSqft: return "no lot of its own"
+            default: return "\(feature.name.replacingOccurrences(of: "_", with: " ")) unknown"
+            }
+        }
+        switch feature {
+        case .tenureYears: return whole(value) == 1 ? "owned 1 year" : "owned \(whole(value)) years"
+        case .ownerAge: return "owner aged \(whole(value))"
+        case .absentee: return value > 0.5 ? "absentee owner" : "owner lives there"
+        case .corporate: return value > 0.5 ? "owned by a company or trust" : "individual owner"
+        case .yearsSinceLoan: return "loan taken \(whole(value)) years ago"
+        case .loanToValue:
+            return value < 0.5 ? "high equity (loan \(whole(100 * value))% of value)" : "loan \(whole(100 * value))% of value"
+        case .rateLockIn:
+            return value > 0 ? String(format: "loan rate %.1f points below today's market", value)
+                : String(format: "loan rate %.1f points above today's market", -value)
+        case .appreciation:
+            return value >= 1 ? "value up \(whole(100 * (value - 1)))% since purchase" : "value down \(whole(100 * (1 - value)))% since purchase"
+        case .monthsSinceDelisting: return whole(value) == 1 ? "listing withdrawn 1 month ago" : "listing withdrawn \(whole(value)) months ago"
+        case .defaultLast2Years: return value > 0.5 ? "notice of default in the last 2 years" : "no recent default notice"
+        case .priorSales10Years: return whole(value) == 1 ? "sold once in 10 years" : "sold \(whole(value)) times in 10 years"
+        case .homeAge: return "built \(whole(value)) years ago"
+        case .livingSqft: return "\(whole(value)) sq ft"
+        case .lotSqft: return "lot of \(whole(value)) sq ft"
+        case .bedrooms: return "\(whole(value)) bedrooms"
+        case .bathrooms: return "\(value == value.rounded() ? String(whole(value)) : String(value)) bathrooms"
+        case .propertyType:
+            let index = Int(value)
+            return index < RawFeature.propertyTypes.count ? RawFeature.propertyTypes[index].lowercased() : "other property type"
+        case .zipListingRate36Months: return String(format: "busy zip: listings %.1fx the county rate", value)
+        }
+    }
+
+    /// The indices of up to `count` transforms with the largest positive contributions.
+    static func top(_ contributions: [Double], count: Int = 3) -> [Int] {
+        contributions.indices.filter { contributions[$0] > 1e-12 }
+            .sorted { contributions[$0] != contributions[$1] ? contributions[$0] > contributions[$1] : $0 < $1 }
+            .prefix(count).map { $0 }
+    }
+}

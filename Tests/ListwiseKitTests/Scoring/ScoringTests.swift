@@ -1,0 +1,115 @@
+// Score runs: the model's formula on hand-built homes, reasons, ranks with ties, chunking.
+import Foundation
+import GRDB
+import XCTest
+@testable import ListwiseKit
+
+final class ScoringTests: TemporaryFolderTestCase {
+    /// A hand-made model: bedrooms (mean 3, scale 1, coefficient 0.8) and home age (mean 50,
+    /// scale 20, coefficient 0.5), intercept −2.
+    private func handModel() -> LikelyToSellModel {
+        func linear(_ name: String, mean: Double, scale: Double) -> FeatureTransform {
+            FeatureTransform(feature: name, kind: .linear, logOffset: nil, knots: [], levels: [], missingIndicator: false,
+                             columns: [name], imputed: [mean], means: [mean], scales: [scale])
+        }
+        return LikelyToSellModel(
+            formatVersion: 1, createdAt: "", horizonDays: 365, trainingAsOf: [], validationAsOf: "2024-01-01", l2: 1,
+            converged: true, iterations: 1,
+            features: [linear("bedrooms", mean: 3, scale: 1), linear("home_age", mean: 50, scale: 20)],
+            intercept: -2, coefficients: [0.8, 0.5], metrics: Metrics.evaluate(y: [0, 1], p: [0.2, 0.8]),
+            rows: .init(training: 2, trainingPositives: 1, validation: 2, validationPositives: 1),
+            trainingFingerprint: "hand", notes: [])
+    }
+
+    private func handDatabase() throws -> AppDatabase {
+        let db = try makeDatabase()
+        _ = try db.importFile(try file("properties.csv", """
+            property_id,address,city,state,zip,bedrooms,year_built
+            K1,1 A St,Oakland,CA,94610,5,2000
+            K2,2 A St,Oakland,CA,94610,2,1930
+            K3,3 A St,Oakland,CA,94611,3,1975
+            K4,4 A St,Oakland,CA,94611,3,1975
+            K5,5 A St,Oakland,CA,94611,4,1990
+
+            """))
+        _ = try db.importFile(try file("events.csv", "property_id,event_type,event_date\nK5,LISTING,2024-11-01\n"))
+        return db
+    }
+
+    func testProbabilitiesFollowTheModelsFormula() throws {
+        let db = try handDatabase()
+        let model = handModel()
+        let settings = ScoreSettings(asOfDay: DayNumber.parse("2025-01-01")!, modelFile: "hand.json")
+        let summary = try db.score(model: model, settings: settings)
+        XCTAssertEqual(summary.rows, 5)
+        XCTAssertEqual(summary.onMarket, 1)
+        let homes = Dictionary(uniqueKeysWithValues: try db.scoredHomes(runID: summary.runID).map { ($0.propertyID, $0) })
+        func expected(bedrooms: Double, age: Double) -> Double {
+            1 / (1 + exp(-(-2 + 0.8 * (bedrooms - 3) / 1 + 0.5 * (age - 50) / 20)))
+        }
+        XCTAssertEqual(homes["K1"]!.probability, expected(bedrooms: 5, age: 25), accuracy: 1e-12)
+        XCTAssertEqual(homes["K2"]!.probability, expected(bedrooms: 2, age: 95), accuracy: 1e-12)
+        XCTAssertEqual(homes["K3"]!.probability, expected(bedrooms: 3, age: 50), accuracy: 1e-12)
+        XCTAssertTrue(homes["K5"]!.onMarket)
+        XCTAssertNil(homes["K5"]!.rank, "on-market homes are flagged, not ranked")
+        XCTAssertEqual(summary.expectedListings, ["K1", "K2", "K3", "K4"].reduce(0) { $0 + homes[$1]!.probability }, accuracy: 1e-12)
+        let run = try db.scoreRun(id: nil, territory: nil)
+        XCTAssertEqual(run.asOf, "2025-01-01")
+        XCTAssertEqual(run.rows, 5)
+        XCTAssertEqual(run.modelFingerprint, "hand")
+    }
+
+    func testReasonsNameTheFeaturesThatRaiseTheScore() throws {
+        let db = try handDatabase()
+        let scores = try db.computeScores(model: handModel(), settings: ScoreSettings(asOfDay: DayNumber.parse("2025-01-01")!,
+                                                                                       modelFile: "hand.json"), scope: nil)
+        let byID = Dictionary(uniqueKeysWithValues: scores.map { ($0.propertyID, $0) })
+        XCTAssertEqual(byID["K1"]!.reasons, ["5 bedrooms"], "K1 is young: home age lowers its score, so it is no reason")
+        XCTAssertEqual(byID["K2"]!.reasons, ["built 95 years ago"])
+        XCTAssertEqual(byID["K3"]!.reasons, [], "exactly average: nothing raises the score")
+    }
+
+    func testRanksPercentilesAndTiersWithTies() {
+        var scores = [0.9, 0.5, 0.5, 0.5, 0.2, 0.1, 0.7, 0.3, 0.3, 0.05].enumerated().map { i, p in
+            HomeScore(propertyID: "H\(i)", probability: p, onMarket: false, rank: nil, percentile: nil, tier: nil, reasons: [])
+        }
+        scores.append(HomeScore(propertyID: "M", probability: 0.99, onMarket: true, rank: nil, percentile: nil, tier: nil, reasons: []))
+        Ranking.apply(&scores, highShare: 0.2, mediumShare: 0.3)
+        XCTAssertEqual(scores.map(\.rank), [1, 3, 3, 3, 8, 9, 2, 6, 6, 10, nil])
+        XCTAssertEqual(scores[0].percentile, 100)
+        XCTAssertEqual(scores[9].percentile, 0)
+        XCTAssertEqual(scores[1].percentile!, 100 * (5 + 1.0) / 9, accuracy: 1e-12, "5 below, 2 other tied")
+        XCTAssertEqual(scores.map(\.tier), ["High", "Medium", "Medium", "Medium", "Low", "Low", "High", "Low", "Low", "Low", nil])
+    }
+
+    func testChunkedScoringEqualsScoringAtOnceAndTerritoriesLimitTheScope() throws {
+        let out = path("county")
+        _ = try SampleGenerator(settings: SampleSettings(properties: 1500, seed: 4)).write(to: out)
+        let db = try makeDatabase()
+        for kind in ImportKind.importOrder { _ = try db.importFile(out + "/\(kind.rawValue).csv", kind: kind) }
+        let model = try db.trainModel(TrainingSettings()).model
+        var settings = ScoreSettings(asOfDay: DayNumber.parse("2025-12-31")!, modelFile: "m.json")
+        settings.chunkRows = 1_000_000
+        let atOnce = try db.computeScores(model: model, settings: settings, scope: nil)
+        settings.chunkRows = 97
+        let chunked = try db.computeScores(model: model, settings: settings, scope: nil)
+        XCTAssertEqual(atOnce.count, 1500)
+        XCTAssertEqual(atOnce.map(\.propertyID), chunked.map(\.propertyID))
+        // BLAS may block a 97-row chunk differently from a 1500-row matrix: the last bits can differ.
+        for (a, b) in zip(atOnce, chunked) {
+            XCTAssertEqual(a.probability, b.probability, accuracy: 1e-13 * a.probability)
+            XCTAssertEqual([a.rank, a.tier, a.reasons] as [AnyHashable?], [b.rank, b.tier, b.reasons] as [AnyHashable?])
+        }
+
+        let zip = try db.read { try String.fetchOne($0, sql: "SELECT zip FROM properties GROUP BY zip ORDER BY count(*) DESC") }!
+        try db.addTerritory(name: "one-zip", definition: .zips([zip]))
+        settings.territory = "one-zip"
+        let summary = try db.score(model: model, settings: settings)
+        let inZip = try db.propertyIDs(in: .zips([zip]))
+        XCTAssertEqual(summary.rows, inZip.count)
+        let homes = try db.scoredHomes(runID: summary.runID)
+        XCTAssertEqual(Set(homes.map(\.propertyID)), Set(inZip))
+        XCTAssertEqual(homes.compactMap(\.rank).max(), homes.filter { !$0.onMarket }.count, "ranked within the territory")
+        XCTAssertEqual(try db.scoreRun(id: nil, territory: "one-zip").id, summary.runID)
+    }
+}
