@@ -182,4 +182,55 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(badModel.status, 2, badModel.stderr)
         XCTAssertEqual(badModel.stderr.split(separator: "\n").count, 1, badModel.stderr)
     }
+
+    func testTerritoryScoreScoresAndReportRenderInChromium() throws {
+        let db = path("score.db")
+        XCTAssertEqual(try run(["sample", "--properties", "1200", "--seed", "5", "--out", path("county")]).status, 0)
+        XCTAssertEqual(try run(["import", path("county"), "--db", db]).status, 0)
+        XCTAssertEqual(try run(["train", "--db", db, "--out", path("m.json")]).status, 0)
+        let add = try run(["territory", "add", "busy", "--zips", "94500,99999", "--db", db])
+        XCTAssertEqual(add.status, 0, add.stderr)
+        XCTAssertTrue(add.stderr.contains("warning: no properties in zip 99999"), add.stderr)
+        let badGeo = try write("bad.geojson", "{\"type\": \"Polygon\"}")
+        let refused = try run(["territory", "add", "x", "--geojson", badGeo, "--db", db])
+        XCTAssertEqual(refused.status, 2, refused.stderr)
+
+        let score = try run(["score", "--db", db, "--territory", "busy", "--model", path("m.json"), "--as-of", "2025-12-31"])
+        XCTAssertEqual(score.status, 0, score.stderr)
+        XCTAssertTrue(score.stderr.contains("score run 1:"), score.stderr)
+        let unknown = try run(["score", "--db", db, "--territory", "nowhere", "--model", path("m.json")])
+        XCTAssertEqual(unknown.status, 2, unknown.stderr)
+
+        let csv = try run(["scores", "--db", db, "--territory", "busy", "--top", "5", "--format", "csv"])
+        XCTAssertEqual(csv.status, 0, csv.stderr)
+        let lines = csv.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.first, "property_id,address,zip,probability,rank,percentile,tier,on_market,reason1,reason2,reason3")
+        XCTAssertEqual(lines.count, 6)
+        XCTAssertTrue(lines[1].contains(",1,100.00,High,0,"), String(lines[1]))
+
+        let report = try run(["report", "--db", db, "--territory", "busy", "--html", path("report.html")])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        XCTAssertTrue(report.stdout.contains("expected listings within 365 days"), report.stdout)
+
+        // Headless Chromium renders the page: its screenshot is far larger than a blank page's.
+        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileManager.default.isExecutableFile) else {
+            throw XCTSkip("chromium is not installed (.ci/run installs it)")
+        }
+        try write("blank.html", "<!DOCTYPE html><html><body></body></html>")
+        func screenshot(_ page: String, _ png: String) throws -> Int {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: chromium)
+            process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,1600",
+                                 "--screenshot=\(png)", "file://\(page)"]
+            process.standardError = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return (try FileManager.default.attributesOfItem(atPath: png)[.size] as? Int) ?? 0
+        }
+        let blank = try screenshot(path("blank.html"), path("blank.png"))
+        let rendered = try screenshot(path("report.html"), path("report.png"))
+        XCTAssertGreaterThan(blank, 0)
+        XCTAssertGreaterThan(rendered, 10 * blank, "report \(rendered) bytes, blank page \(blank) bytes")
+    }
 }

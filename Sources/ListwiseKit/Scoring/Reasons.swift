@@ -45,10 +45,16 @@ public enum Reasons {
         }
     }
 
-    /// The indices of up to `count` transforms with the largest positive contributions.
-    static func top(_ contributions: [Double], count: Int = 3) -> [Int] {
-        contributions.indices.filter { contributions[$0] > 1e-12 }
-            .sorted { contributions[$0] != contributions[$1] ? contributions[$0] > contributions[$1] : $0 < $1 }
-            .prefix(count).map { $0 }
+    /// Up to `count` distinct phrases for the features with the largest positive contributions
+    /// (several loan features share "no loan on record": it is said once).
+    static func top(_ contributions: [Double], count: Int = 3, phrase: (Int) -> String) -> [String] {
+        var phrases: [String] = []
+        for index in contributions.indices.filter({ contributions[$0] > 1e-12 })
+            .sorted(by: { contributions[$0] != contributions[$1] ? contributions[$0] > contributions[$1] : $0 < $1 }) {
+            let text = phrase(index)
+            if !phrases.contains(text) { phrases.append(text) }
+            if phrases.count == count { break }
+        }
+        return phrases
     }
 }

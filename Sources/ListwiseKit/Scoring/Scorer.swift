@@ -135,7 +135,7 @@ extension AppDatabase {
                 let contributions = ranges.map { range in
                     range.reduce(0.0) { $0 + model.coefficients[$1] * design[k, $1] }
                 }
-                let reasons = Reasons.top(contributions).map { Reasons.phrase(features[$0], table.values[features[$0].rawValue][row]) }
+                let reasons = Reasons.top(contributions) { Reasons.phrase(features[$0], table.values[features[$0].rawValue][row]) }
                 scores.append(HomeScore(propertyID: table.propertyIDs[row], probability: LogisticRegression.sigmoid(eta[k] + model.intercept),
                                         onMarket: table.onMarket[row], rank: nil, percentile: nil, tier: nil, reasons: reasons))
             }

@@ -1,0 +1,84 @@
+// The territory report (SPEC §3): text summary and a self-contained HTML page with inline SVG
+// charts (score histogram, gains and calibration from the model's validation, a map).
+import Foundation
+import GRDB
+
+public struct TerritoryReport: Sendable {
+    public struct Home: Sendable {
+        public var propertyID: String, address: String, zip: String
+        public var probability: Double
+        public var rank: Int?
+        public var tier: String?
+        public var onMarket: Bool
+        public var reasons: [String]
+        public var latitude: Double?, longitude: Double?
+    }
+
+    public struct DecileBand: Sendable {
+        public var decile: Int, homes: Int
+        public var minimum: Double, maximum: Double, mean: Double
+    }
+
+    public var run: ScoreRunRecord
+    public var title: String
+    public var homes: [Home]
+    /// The model's validation deciles (gains and calibration), when its file can be read.
+    public var validation: [DecileRow]?
+    public var onMarket: Int { homes.filter(\.onMarket).count }
+    public var expectedListings: Double { homes.filter { !$0.onMarket }.reduce(0) { $0 + $1.probability } }
+
+    /// Ranked homes in ten bands of equal size, highest first.
+    public var deciles: [DecileBand] {
+        let ranked = homes.filter { !$0.onMarket }.sorted { $0.probability > $1.probability }
+        let n = ranked.count
+        return (0..<10).compactMap { d in
+            let slice = ranked[(d * n / 10)..<((d + 1) * n / 10)]
+            guard !slice.isEmpty else { return nil }
+            let p = slice.map(\.probability)
+            return DecileBand(decile: d + 1, homes: slice.count, minimum: p.min()!, maximum: p.max()!,
+                              mean: p.reduce(0, +) / Double(p.count))
+        }
+    }
+
+    public var text: String {
+        var lines = ["\(title)",
+                     "score run \(run.id) as of \(run.asOf), model \(run.modelFile), horizon \(run.horizonDays) days",
+                     "homes: \(homes.count), on the market: \(onMarket)",
+                     String(format: "expected listings within %d days: %.1f", run.horizonDays, expectedListings),
+                     "", "score distribution (ranked homes):", "  decile  homes   min      mean     max"]
+        for band in deciles {
+            lines.append(String(format: "  %6d %6d  %6.2f%%  %6.2f%%  %6.2f%%", band.decile, band.homes, 100 * band.minimum,
+                                100 * band.mean, 100 * band.maximum))
+        }
+        lines.append("")
+        lines.append("top prospects:")
+        for home in homes.filter({ $0.rank != nil }).sorted(by: { $0.rank! < $1.rank! }).prefix(20) {
+            lines.append(String(format: "  %4d  %5.1f%%  %@  %@  %@", home.rank!, 100 * home.probability, home.propertyID,
+                                home.address, home.reasons.joined(separator: "; ")))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension AppDatabase {
+    /// The report of a score run (default: the territory's latest run).
+    public func territoryReport(territory: String?, runID: Int64?) throws -> TerritoryReport {
+        let run = try scoreRun(id: runID, territory: territory)
+        let homes = try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT s.property_id, p.address, p.zip, p.latitude, p.longitude, s.probability, s.rank, s.tier, s.on_market,
+                       s.reason1, s.reason2, s.reason3
+                FROM scores s JOIN properties p ON p.property_id = s.property_id WHERE s.run_id = ?
+                """, arguments: [run.id]).map { row in
+                TerritoryReport.Home(
+                    propertyID: row["property_id"], address: row["address"], zip: row["zip"], probability: row["probability"],
+                    rank: row["rank"], tier: row["tier"], onMarket: row["on_market"],
+                    reasons: [row["reason1"], row["reason2"], row["reason3"]].compactMap { $0 as String? },
+                    latitude: row["latitude"], longitude: row["longitude"])
+            }
+        }
+        let validation = (try? LikelyToSellModel.load(path: run.modelFile))?.metrics.deciles
+        return TerritoryReport(run: run, title: "Territory report: \(run.territory ?? "all properties")", homes: homes,
+                               validation: validation)
+    }
+}

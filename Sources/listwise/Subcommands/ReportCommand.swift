@@ -1,0 +1,32 @@
+// `listwise report`: a territory's score run as text, and optionally a self-contained HTML page.
+import ArgumentParser
+import Foundation
+import ListwiseKit
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Report a territory's latest score run (or --run ID).",
+        discussion: """
+            Reads the database and the run's model file; prints homes, on-market homes, expected listings within the horizon, the score distribution by decile and the top 20 prospects with reasons. --html writes one self-contained page (inline SVG charts: score histogram, gains and calibration from the model's validation, a map of homes coloured by score).
+
+            Example:
+              listwise report --territory east-bay --html east-bay.html
+            """
+    )
+
+    @Option(help: ArgumentHelp("Territory (its latest run).", valueName: "name")) var territory: String?
+    @Option(name: .customLong("run"), help: ArgumentHelp("A score run id.", valueName: "id")) var runID: Int64?
+    @Option(help: ArgumentHelp("Also write the HTML report here.", valueName: "file")) var html: String?
+    @OptionGroup var database: DatabaseOptions
+
+    func run() throws {
+        let db = try database.open()
+        let report = try db.territoryReport(territory: territory, runID: runID)
+        print(report.text)
+        if let html {
+            try HTMLReport.render(report).write(toFile: html, atomically: true, encoding: .utf8)
+            Terminal.line("wrote \(html)")
+        }
+    }
+}
