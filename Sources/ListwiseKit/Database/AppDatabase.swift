@@ -18,7 +18,6 @@ public final class AppDatabase: Sendable {
             // at most the last transaction, never corrupt); the larger cache speeds bulk imports.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try db.execute(sql: "PRAGMA cache_size = -65536")  // 64 MiB
-            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         var isDirectory: ObjCBool = false

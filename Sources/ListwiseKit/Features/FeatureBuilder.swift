@@ -49,12 +49,16 @@ public struct FeatureSettings: Sendable {
     public var marketRates: MarketRates
     /// Keep homes on the market at T (flagged) instead of dropping them (scoring wants them).
     public var includeOnMarket: Bool
+    /// Only homes inside this territory get rows (zip rates still count every home).
+    public var scope: TerritoryDefinition?
 
-    public init(asOfDays: [Int], horizonDays: Int = 365, marketRates: MarketRates = .standard, includeOnMarket: Bool = false) {
+    public init(asOfDays: [Int], horizonDays: Int = 365, marketRates: MarketRates = .standard, includeOnMarket: Bool = false,
+                scope: TerritoryDefinition? = nil) {
         self.asOfDays = asOfDays
         self.horizonDays = horizonDays
         self.marketRates = marketRates
         self.includeOnMarket = includeOnMarket
+        self.scope = scope
     }
 }
 
@@ -85,9 +89,21 @@ extension AppDatabase {
         try read { db in try String.fetchOne(db, sql: "SELECT max(event_date) FROM events") }.flatMap(DayNumber.parse)
     }
 
-    /// Builds the features of every snapshot in one pass over the database (see file comment).
+    /// Builds the features of every snapshot in one pass over the database (see file comment),
+    /// all rows in memory (training needs them all).
     public func buildFeatures(_ settings: FeatureSettings, progress: ((Int) -> Void)? = nil) throws -> FeatureTable {
         try read { db in try FeatureBuilder(settings: settings, db: db).build(progress: progress) }
+    }
+
+    /// The same rows handed over in chunks of at most `chunkRows`, so that memory does not grow
+    /// with the number of homes: a first, lighter pass counts the zip listing rates, the second
+    /// computes the features. Both passes read one consistent snapshot of the database.
+    public func streamFeatures(_ settings: FeatureSettings, chunkRows: Int,
+                               _ body: (FeatureTable) throws -> Void) throws {
+        try read { db in
+            let builder = try FeatureBuilder(settings: settings, db: db)
+            try builder.stream(chunkRows: max(1, chunkRows), body)
+        }
     }
 }
 
@@ -105,6 +121,9 @@ final class FeatureBuilder {
     var zipHomes: [[Double]] = []
     var zipListings: [[Double]] = []
     var rowZip: [Int32] = []
+    /// Whether this pass adds rows (the zip-counting pre-pass does not) and counts zips.
+    var emitRows = true
+    var countZips = true
 
     init(settings: FeatureSettings, db: Database) throws {
         self.settings = settings
@@ -143,12 +162,44 @@ final class FeatureBuilder {
     }
 
     func build(progress: ((Int) -> Void)?) throws -> FeatureTable {
+        try pass(progress: progress) {}
+        fillZipRates()
+        return table
+    }
+
+    func stream(chunkRows: Int, _ body: (FeatureTable) throws -> Void) throws {
+        emitRows = false
+        try pass(progress: nil) {}
+        emitRows = true
+        countZips = false
+        try pass(progress: nil) {
+            if self.table.count >= chunkRows { try self.flushChunk(body) }
+        }
+        try flushChunk(body)
+    }
+
+    /// Hands the rows gathered so far to `body` (with their zip rates) and starts a new chunk.
+    private func flushChunk(_ body: (FeatureTable) throws -> Void) throws {
+        guard table.count > 0 else { return }
+        fillZipRates()
+        try body(table)
+        let template = table
+        table = FeatureTable()
+        table.hasOwnerHistory = template.hasOwnerHistory
+        table.dataEndDay = template.dataEndDay
+        table.marketRateCarried = template.marketRateCarried
+        rowZip.removeAll(keepingCapacity: true)
+    }
+
+    /// One pass over every property; `flush` runs after each property.
+    private func pass(progress: ((Int) -> Void)?, flush: () throws -> Void) throws {
         table.hasOwnerHistory = (try prepareCount("SELECT EXISTS (SELECT 1 FROM owners)")) > 0
         let endText = try prepareText("SELECT max(event_date) FROM events")
         table.dataEndDay = endText.flatMap(DayNumber.parse)
 
         let properties = try prepare("""
-            SELECT property_id, zip, year_built, living_sqft, lot_sqft, bedrooms, bathrooms, property_type
+            SELECT property_id, zip, year_built, living_sqft, lot_sqft, bedrooms, bathrooms, property_type,
+                   city, latitude, longitude
             FROM properties ORDER BY property_id
             """)
         let owners = try prepare("""
@@ -198,13 +249,16 @@ final class FeatureBuilder {
                 lotSqft: Self.double(properties, 4),
                 bedrooms: Self.double(properties, 5),
                 bathrooms: Self.double(properties, 6),
-                propertyType: Self.text(properties, 7))
+                propertyType: Self.text(properties, 7),
+                inScope: settings.scope.map {
+                    $0.contains(zip: Self.text(properties, 1) ?? "", city: Self.text(properties, 8) ?? "",
+                                latitude: Self.double(properties, 9), longitude: Self.double(properties, 10))
+                } ?? true)
             addRows(home: home, owners: homeOwners, events: homeEvents)
+            try flush()
             done += 1
             if done % 50_000 == 0 { progress?(done) }
         }
-        fillZipRates()
-        return table
     }
 
     private func prepareCount(_ sql: String) throws -> Int {
@@ -223,6 +277,7 @@ final class FeatureBuilder {
         var id: String, zip: String
         var yearBuilt, livingSqft, lotSqft, bedrooms, bathrooms: Double?
         var propertyType: String?
+        var inScope: Bool
     }
 
     private func zipSlot(_ zip: String) -> Int {
@@ -247,8 +302,11 @@ final class FeatureBuilder {
             let ownerIndex = owners.lastIndex { $0.since <= asOf }
             let exists = ownerIndex != nil || past > 0 || (home.yearBuilt.map { Int($0) < asOfYear } ?? false)
             guard exists else { continue }
-            zipHomes[s][zip] += 1
-            if history.contains(where: { $0.type == .listing && $0.day > asOf - 1096 }) { zipListings[s][zip] += 1 }
+            if countZips {
+                zipHomes[s][zip] += 1
+                if history.contains(where: { $0.type == .listing && $0.day > asOf - 1096 }) { zipListings[s][zip] += 1 }
+            }
+            guard emitRows, home.inScope else { continue }
 
             let lastMarketEvent = history.last { $0.type == .listing || $0.type == .sale || $0.type == .delisting }
             let onMarket = lastMarketEvent?.type == .listing

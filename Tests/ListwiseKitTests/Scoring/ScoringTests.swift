@@ -61,25 +61,33 @@ final class ScoringTests: TemporaryFolderTestCase {
 
     func testReasonsNameTheFeaturesThatRaiseTheScore() throws {
         let db = try handDatabase()
-        let scores = try db.computeScores(model: handModel(), settings: ScoreSettings(asOfDay: DayNumber.parse("2025-01-01")!,
-                                                                                       modelFile: "hand.json"), scope: nil)
-        let byID = Dictionary(uniqueKeysWithValues: scores.map { ($0.propertyID, $0) })
-        XCTAssertEqual(byID["K1"]!.reasons, ["5 bedrooms"], "K1 is young: home age lowers its score, so it is no reason")
-        XCTAssertEqual(byID["K2"]!.reasons, ["built 95 years ago"])
-        XCTAssertEqual(byID["K3"]!.reasons, [], "exactly average: nothing raises the score")
+        let run = try db.score(model: handModel(), settings: ScoreSettings(asOfDay: DayNumber.parse("2025-01-01")!, modelFile: "hand.json"))
+        let byID = Dictionary(uniqueKeysWithValues: try db.scoredHomes(runID: run.runID).map { ($0.propertyID, $0) })
+        XCTAssertEqual(byID["K1"]!.reason1, "5 bedrooms")
+        XCTAssertNil(byID["K1"]!.reason2, "K1 is young: home age lowers its score, so it is no reason")
+        XCTAssertEqual(byID["K2"]!.reason1, "built 95 years ago")
+        XCTAssertNil(byID["K3"]!.reason1, "exactly average: nothing raises the score")
     }
 
-    func testRanksPercentilesAndTiersWithTies() {
-        var scores = [0.9, 0.5, 0.5, 0.5, 0.2, 0.1, 0.7, 0.3, 0.3, 0.05].enumerated().map { i, p in
-            HomeScore(propertyID: "H\(i)", probability: p, onMarket: false, rank: nil, percentile: nil, tier: nil, reasons: [])
-        }
-        scores.append(HomeScore(propertyID: "M", probability: 0.99, onMarket: true, rank: nil, percentile: nil, tier: nil, reasons: []))
-        Ranking.apply(&scores, highShare: 0.2, mediumShare: 0.3)
-        XCTAssertEqual(scores.map(\.rank), [1, 3, 3, 3, 8, 9, 2, 6, 6, 10, nil])
-        XCTAssertEqual(scores[0].percentile, 100)
-        XCTAssertEqual(scores[9].percentile, 0)
-        XCTAssertEqual(scores[1].percentile!, 100 * (5 + 1.0) / 9, accuracy: 1e-12, "5 below, 2 other tied")
-        XCTAssertEqual(scores.map(\.tier), ["High", "Medium", "Medium", "Medium", "Low", "Low", "High", "Low", "Low", "Low", nil])
+    func testRanksPercentilesAndTiersWithTies() throws {
+        // Probability rises with bedrooms (home age is average for all): ties where bedrooms tie.
+        let db = try makeDatabase()
+        let bedrooms = [6, 4, 4, 4, 2, 1, 5, 3, 3, 0]
+        var csv = "property_id,address,city,state,zip,bedrooms,year_built\n"
+        for (i, b) in bedrooms.enumerated() { csv += "R\(i),\(i) A St,Oakland,CA,94610,\(b),1975\n" }
+        csv += "RM,99 A St,Oakland,CA,94610,9,1975\n"
+        _ = try db.importFile(try file("properties.csv", csv))
+        _ = try db.importFile(try file("events.csv", "property_id,event_type,event_date\nRM,LISTING,2024-12-01\n"))
+        let run = try db.score(model: handModel(), settings: ScoreSettings(asOfDay: DayNumber.parse("2025-01-01")!, modelFile: "hand.json"))
+        XCTAssertEqual(run.tierCounts, ["High": 2, "Medium": 3, "Low": 5])
+        let homes = Dictionary(uniqueKeysWithValues: try db.scoredHomes(runID: run.runID).map { ($0.propertyID, $0) })
+        let ids = (0..<10).map { "R\($0)" }
+        XCTAssertEqual(ids.map { homes[$0]!.rank }, [1, 3, 3, 3, 8, 9, 2, 6, 6, 10])
+        XCTAssertNil(homes["RM"]!.rank, "on the market: flagged, not ranked")
+        XCTAssertEqual(homes["R0"]!.percentile, 100)
+        XCTAssertEqual(homes["R9"]!.percentile, 0)
+        XCTAssertEqual(homes["R1"]!.percentile!, 100 * (5 + 1.0) / 9, accuracy: 1e-12, "5 below, 2 other tied")
+        XCTAssertEqual(ids.map { homes[$0]!.tier }, ["High", "Medium", "Medium", "Medium", "Low", "Low", "High", "Low", "Low", "Low"])
     }
 
     func testChunkedScoringEqualsScoringAtOnceAndTerritoriesLimitTheScope() throws {
@@ -90,15 +98,16 @@ final class ScoringTests: TemporaryFolderTestCase {
         let model = try db.trainModel(TrainingSettings()).model
         var settings = ScoreSettings(asOfDay: DayNumber.parse("2025-12-31")!, modelFile: "m.json")
         settings.chunkRows = 1_000_000
-        let atOnce = try db.computeScores(model: model, settings: settings, scope: nil)
+        let atOnce = try db.scoredHomes(runID: try db.score(model: model, settings: settings).runID)
         settings.chunkRows = 97
-        let chunked = try db.computeScores(model: model, settings: settings, scope: nil)
+        let chunked = try db.scoredHomes(runID: try db.score(model: model, settings: settings).runID)
         XCTAssertEqual(atOnce.count, 1500)
         XCTAssertEqual(atOnce.map(\.propertyID), chunked.map(\.propertyID))
         // BLAS may block a 97-row chunk differently from a 1500-row matrix: the last bits can differ.
         for (a, b) in zip(atOnce, chunked) {
             XCTAssertEqual(a.probability, b.probability, accuracy: 1e-13 * a.probability)
-            XCTAssertEqual([a.rank, a.tier, a.reasons] as [AnyHashable?], [b.rank, b.tier, b.reasons] as [AnyHashable?])
+            XCTAssertEqual([a.rank, a.tier, a.reason1, a.reason2, a.reason3] as [AnyHashable?],
+                           [b.rank, b.tier, b.reason1, b.reason2, b.reason3] as [AnyHashable?])
         }
 
         let zip = try db.read { try String.fetchOne($0, sql: "SELECT zip FROM properties GROUP BY zip ORDER BY count(*) DESC") }!
@@ -111,5 +120,8 @@ final class ScoringTests: TemporaryFolderTestCase {
         XCTAssertEqual(Set(homes.map(\.propertyID)), Set(inZip))
         XCTAssertEqual(homes.compactMap(\.rank).max(), homes.filter { !$0.onMarket }.count, "ranked within the territory")
         XCTAssertEqual(try db.scoreRun(id: nil, territory: "one-zip").id, summary.runID)
+        // The territory's homes have the same probabilities as in the county-wide run (zip rates are county-wide).
+        let countyWide = Dictionary(uniqueKeysWithValues: atOnce.map { ($0.propertyID, $0.probability) })
+        for home in homes { XCTAssertEqual(home.probability, countyWide[home.propertyID]!, accuracy: 1e-13 * home.probability) }
     }
 }
