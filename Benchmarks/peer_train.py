@@ -8,6 +8,7 @@ today's prospects would win by leakage). Prints one JSON object on stdout.
 Usage: python3 peer_train.py DATA_DIR VALIDATION_AS_OF HORIZON_DAYS SNAPSHOTS [RATES_CSV [FEATURES_OUT_CSV]]
 """
 import json
+import pathlib
 import sys
 import time
 
@@ -20,33 +21,40 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-data, validation_as_of, horizon, snapshots = sys.argv[1], pd.Timestamp(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-started = time.perf_counter()
+class Data:
+    """The four CSVs, read and sorted once."""
 
-properties = pd.read_csv(f"{data}/properties.csv", dtype={"property_id": str, "zip": str},
+
+DEFAULT_RATES = str(pathlib.Path(__file__).resolve().parents[1] / "Data/mortgage_rates_30y.csv")
+
+
+def load(data, rates_path=DEFAULT_RATES):
+    d = Data()
+    properties = pd.read_csv(f"{data}/properties.csv", dtype={"property_id": str, "zip": str},
                          usecols=["property_id", "zip", "year_built", "living_sqft", "lot_sqft", "bedrooms",
                                   "bathrooms", "property_type"])
-properties["zip"] = properties["zip"].str[:5]
-owners = pd.read_csv(f"{data}/owners.csv", dtype={"property_id": str}, parse_dates=["owner_since"])
-events = pd.read_csv(f"{data}/events.csv", dtype={"property_id": str}, parse_dates=["event_date"])
-rates = pd.read_csv(sys.argv[5] if len(sys.argv) > 5 else "Data/mortgage_rates_30y.csv")
-rate_by_year = dict(zip(rates["year"], rates["rate_percent"]))
-last_year = max(rate_by_year)
-events = events.sort_values(["property_id", "event_date", "event_type"], kind="stable")
-owners = owners.sort_values(["property_id", "owner_since"], kind="stable")
-read_seconds = time.perf_counter() - started
-
-
-def market_rate(dates):
-    years = dates.dt.year.clip(upper=last_year)
-    return years.map(rate_by_year).astype(float)
+    properties["zip"] = properties["zip"].str[:5]
+    d.properties = properties
+    owners = pd.read_csv(f"{data}/owners.csv", dtype={"property_id": str}, parse_dates=["owner_since"])
+    events = pd.read_csv(f"{data}/events.csv", dtype={"property_id": str}, parse_dates=["event_date"])
+    rates = pd.read_csv(rates_path)
+    d.rate_by_year = dict(zip(rates["year"], rates["rate_percent"]))
+    d.last_year = max(d.rate_by_year)
+    d.events = events.sort_values(["property_id", "event_date", "event_type"], kind="stable")
+    d.owners = owners.sort_values(["property_id", "owner_since"], kind="stable")
+    return d
 
 
 def last_per_property(frame):
     return frame.groupby("property_id", sort=False).tail(1).set_index("property_id")
 
 
-def snapshot(T):
+def snapshot(d, T, horizon, include_on_market=False):
+    properties, owners, events, rate_by_year, last_year = d.properties, d.owners, d.events, d.rate_by_year, d.last_year
+
+    def market_rate(dates):
+        return dates.dt.year.clip(upper=last_year).map(rate_by_year).astype(float)
+
     past = events[events["event_date"] <= T]
     exists = set(owners.loc[owners["owner_since"] <= T, "property_id"]) | set(past["property_id"])
     exists |= set(properties.loc[properties["year_built"] < T.year, "property_id"])
@@ -89,41 +97,59 @@ def snapshot(T):
     frame["listed36"] = frame.index.isin(set(listed["property_id"])).astype(float)
     zip_rate = frame.groupby("zip")["listed36"].transform("mean")
     frame["zip_listing_rate_36m_vs_county"] = zip_rate / frame["listed36"].mean()
-    frame = frame[~frame.index.isin(set(on_market))]
+    frame["on_market"] = frame.index.isin(set(on_market))
+    if not include_on_market:
+        frame = frame[~frame["on_market"]]
     return frame.drop(columns=["listed36", "year_built"])
 
 
-snapshot_dates = [validation_as_of - pd.Timedelta(days=k * horizon) for k in range(snapshots, 0, -1)]
-frames = [snapshot(T) for T in snapshot_dates]
-training = pd.concat(frames)
-validation = snapshot(validation_as_of)
-features_seconds = time.perf_counter() - started
-if len(sys.argv) > 6:  # optional: dump the validation snapshot's features to compare with `listwise features`
-    validation.to_csv(sys.argv[6])
+def logistic_model():
+    return make_pipeline(
+        ColumnTransformer([
+            ("numeric", make_pipeline(SimpleImputer(strategy="mean", add_indicator=True), StandardScaler()), NUMERIC),
+            ("type", OneHotEncoder(handle_unknown="ignore"), ["property_type"]),
+        ]),
+        LogisticRegression(C=1.0, max_iter=1000),
+    )
 
-numeric = [c for c in training.columns if c not in ("label", "zip", "property_type")]
-model = make_pipeline(
-    ColumnTransformer([
-        ("numeric", make_pipeline(SimpleImputer(strategy="mean", add_indicator=True), StandardScaler()), numeric),
-        ("type", OneHotEncoder(handle_unknown="ignore"), ["property_type"]),
-    ]),
-    LogisticRegression(C=1.0, max_iter=1000),
-)
-fill_type = lambda f: f.assign(property_type=f["property_type"].fillna("MISSING"))
-model.fit(fill_type(training), training["label"])
-lr_auc = roc_auc_score(validation["label"], model.predict_proba(fill_type(validation))[:, 1])
-total_seconds = time.perf_counter() - started
 
-result = {"rows_training": len(training), "rows_validation": len(validation), "read_seconds": read_seconds,
-          "features_seconds": features_seconds, "total_seconds": total_seconds, "sklearn_lr_auc": lr_auc}
-try:
-    import lightgbm
-    lgb_started = time.perf_counter()
-    as_matrix = lambda f: f[numeric].assign(property_type=f["property_type"].astype("category"))
-    booster = lightgbm.LGBMClassifier(n_estimators=400, learning_rate=0.05, num_leaves=63, verbose=-1)
-    booster.fit(as_matrix(training), training["label"])
-    result["lightgbm_auc"] = roc_auc_score(validation["label"], booster.predict_proba(as_matrix(validation))[:, 1])
-    result["lightgbm_seconds"] = time.perf_counter() - lgb_started
-except ImportError:
-    result["lightgbm_auc"] = None
-print(json.dumps(result))
+def with_type(frame):
+    return frame.assign(property_type=frame["property_type"].fillna("MISSING"))
+
+
+NUMERIC = ["tenure_years", "owner_age", "absentee", "corporate", "years_since_loan", "loan_to_value", "rate_lock_in",
+           "appreciation", "months_since_delisting", "default_last_2_years", "prior_sales_10_years", "home_age",
+           "living_sqft", "lot_sqft", "bedrooms", "bathrooms", "zip_listing_rate_36m_vs_county"]
+
+
+if __name__ == "__main__":
+    data, validation_as_of, horizon, snapshots = sys.argv[1], pd.Timestamp(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    started = time.perf_counter()
+    d = load(data, sys.argv[5] if len(sys.argv) > 5 else DEFAULT_RATES)
+    read_seconds = time.perf_counter() - started
+    snapshot_dates = [validation_as_of - pd.Timedelta(days=k * horizon) for k in range(snapshots, 0, -1)]
+    frames = [snapshot(d, T, horizon) for T in snapshot_dates]
+    training = pd.concat(frames)
+    validation = snapshot(d, validation_as_of, horizon)
+    features_seconds = time.perf_counter() - started
+    if len(sys.argv) > 6:  # optional: dump the validation snapshot's features to compare with `listwise features`
+        validation.to_csv(sys.argv[6])
+
+    model = logistic_model()
+    model.fit(with_type(training), training["label"])
+    lr_auc = roc_auc_score(validation["label"], model.predict_proba(with_type(validation))[:, 1])
+    total_seconds = time.perf_counter() - started
+
+    result = {"rows_training": len(training), "rows_validation": len(validation), "read_seconds": read_seconds,
+              "features_seconds": features_seconds, "total_seconds": total_seconds, "sklearn_lr_auc": lr_auc}
+    try:
+        import lightgbm
+        lgb_started = time.perf_counter()
+        as_matrix = lambda f: f[NUMERIC].assign(property_type=f["property_type"].astype("category"))
+        booster = lightgbm.LGBMClassifier(n_estimators=400, learning_rate=0.05, num_leaves=63, verbose=-1)
+        booster.fit(as_matrix(training), training["label"])
+        result["lightgbm_auc"] = roc_auc_score(validation["label"], booster.predict_proba(as_matrix(validation))[:, 1])
+        result["lightgbm_seconds"] = time.perf_counter() - lgb_started
+    except ImportError:
+        result["lightgbm_auc"] = None
+    print(json.dumps(result))
