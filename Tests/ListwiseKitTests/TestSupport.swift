@@ -46,6 +46,15 @@ class TemporaryFolderTestCase: XCTestCase {
         _ = try db.importFile(try file("base-properties.csv", csv), kind: .properties)
     }
 
+    /// A generated county of `properties` homes, imported into a fresh database.
+    func importedCounty(properties: Int, seed: UInt64) throws -> AppDatabase {
+        let out = path("county-\(seed)")
+        _ = try SampleGenerator(settings: SampleSettings(properties: properties, seed: seed)).write(to: out)
+        let db = try makeDatabase("county-\(seed).db")
+        for kind in ImportKind.importOrder { _ = try db.importFile(out + "/\(kind.rawValue).csv", kind: kind) }
+        return db
+    }
+
     func rejectsRows(_ path: String) throws -> [String] {
         try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
             .map(String.init).filter { !$0.isEmpty }

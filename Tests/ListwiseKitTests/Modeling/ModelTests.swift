@@ -44,10 +44,7 @@ final class ModelTests: TemporaryFolderTestCase {
     }
 
     func testTrainingOnAGeneratedCountyLearnsAndTheModelFileRoundTrips() throws {
-        let out = path("county")
-        _ = try SampleGenerator(settings: SampleSettings(properties: 4000, seed: 9)).write(to: out)
-        let db = try makeDatabase()
-        for kind in ImportKind.importOrder { _ = try db.importFile(out + "/\(kind.rawValue).csv", kind: kind) }
+        let db = try importedCounty(properties: 4000, seed: 9)
         var settings = TrainingSettings()
         settings.snapshots = 2
         let result = try db.trainModel(settings)

@@ -5,10 +5,7 @@ import XCTest
 
 final class ReportTests: TemporaryFolderTestCase {
     func testReportSummarisesTheRunAndTheHTMLIsSelfContained() throws {
-        let out = path("county")
-        _ = try SampleGenerator(settings: SampleSettings(properties: 800, seed: 8)).write(to: out)
-        let db = try makeDatabase()
-        for kind in ImportKind.importOrder { _ = try db.importFile(out + "/\(kind.rawValue).csv", kind: kind) }
+        let db = try importedCounty(properties: 800, seed: 8)
         let model = try db.trainModel(TrainingSettings()).model
         let modelPath = path("model.json")
         try model.write(to: modelPath)

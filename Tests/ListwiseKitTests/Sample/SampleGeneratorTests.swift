@@ -50,10 +50,7 @@ final class SampleGeneratorTests: TemporaryFolderTestCase {
 
     func testListingRateDependsOnTenureNonLinearly() throws {
         // Share of owners who list within a year, by tenure band, on 3,000 homes at 2018-01-01.
-        let out = path("county")
-        _ = try SampleGenerator(settings: SampleSettings(properties: 3000, seed: 5)).write(to: out)
-        let db = try makeDatabase()
-        for kind in ImportKind.importOrder { _ = try db.importFile(out + "/\(kind.rawValue).csv", kind: kind) }
+        let db = try importedCounty(properties: 3000, seed: 5)
         let rates = try db.read { db in
             try Row.fetchAll(db, sql: """
                 WITH current AS (

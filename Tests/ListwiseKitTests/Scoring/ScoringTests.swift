@@ -91,10 +91,7 @@ final class ScoringTests: TemporaryFolderTestCase {
     }
 
     func testChunkedScoringEqualsScoringAtOnceAndTerritoriesLimitTheScope() throws {
-        let out = path("county")
-        _ = try SampleGenerator(settings: SampleSettings(properties: 1500, seed: 4)).write(to: out)
-        let db = try makeDatabase()
-        for kind in ImportKind.importOrder { _ = try db.importFile(out + "/\(kind.rawValue).csv", kind: kind) }
+        let db = try importedCounty(properties: 1500, seed: 4)
         let model = try db.trainModel(TrainingSettings()).model
         var settings = ScoreSettings(asOfDay: DayNumber.parse("2025-12-31")!, modelFile: "m.json")
         settings.chunkRows = 1_000_000
