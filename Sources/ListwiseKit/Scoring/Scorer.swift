@@ -72,14 +72,15 @@ extension AppDatabase {
                     reason1 TEXT, reason2 TEXT, reason3 TEXT) WITHOUT ROWID;
                 DELETE FROM score_staging;
                 """)
-            let stage = try db.makeStatement(sql: "INSERT INTO score_staging VALUES (?, ?, ?, ?, ?, ?)")
+            let stage = try RawInsert(db, sql: "INSERT INTO score_staging VALUES (?, ?, ?, ?, ?, ?)")
             var ranked: [Double] = []
             let featureSettings = FeatureSettings(asOfDays: [settings.asOfDay], horizonDays: model.horizonDays,
                                                   marketRates: settings.marketRates, includeOnMarket: true, scope: scope)
             try FeatureBuilder(settings: featureSettings, db: db).stream(chunkRows: settings.chunkRows) { chunk in
                 for score in try Self.scoreChunk(chunk, model: model, features: features) {
                     let reasons = score.reasons.map { $0 as String? } + Array(repeating: nil, count: max(0, 3 - score.reasons.count))
-                    try stage.execute(arguments: [score.propertyID, score.probability, score.onMarket, reasons[0], reasons[1], reasons[2]])
+                    try stage.run([.text(score.propertyID), .double(score.probability), .integer(score.onMarket ? 1 : 0),
+                                   .text(reasons[0]), .text(reasons[1]), .text(reasons[2])])
                     summary.rows += 1
                     if score.onMarket { summary.onMarket += 1 } else { summary.expectedListings += score.probability; ranked.append(score.probability) }
                 }
@@ -88,7 +89,7 @@ extension AppDatabase {
             // in place measured 21 s for 1M homes: it rewrites every row).
             let ranking = Ranking(probabilities: ranked, highShare: settings.highShare, mediumShare: settings.mediumShare)
             ranked = []
-            let insert = try db.makeStatement(sql: """
+            let insert = try RawInsert(db, sql: """
                 INSERT INTO scores (run_id, property_id, probability, rank, percentile, tier, on_market, reason1, reason2, reason3)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
@@ -96,8 +97,9 @@ extension AppDatabase {
             while let row = try staged.next() {
                 let probability: Double = row["probability"], onMarket: Bool = row["on_market"]
                 let position = onMarket ? nil : ranking.position(of: probability)
-                try insert.execute(arguments: [runID, row["property_id"], probability, position?.rank, position?.percentile,
-                                               position?.tier, onMarket, row["reason1"], row["reason2"], row["reason3"]])
+                try insert.run([.integer(Int(runID)), .text(row["property_id"]), .double(probability), .integer(position?.rank),
+                                .double(position?.percentile), .text(position?.tier), .integer(onMarket ? 1 : 0),
+                                .text(row["reason1"]), .text(row["reason2"]), .text(row["reason3"])])
             }
             try db.execute(sql: "DROP TABLE score_staging")
             for row in try Row.fetchAll(db, sql: "SELECT tier, count(*) AS n FROM scores WHERE run_id = ? AND tier IS NOT NULL GROUP BY tier",
