@@ -172,5 +172,18 @@ final class FeatureReferenceTests: TemporaryFolderTestCase {
         let labelColumn = try XCTUnwrap(header.firstIndex(of: "label"))
         XCTAssertEqual(lines.map { Double($0[labelColumn])! }, table.label)
         XCTAssertGreaterThan(compared, 2500)
+
+        // Streaming (zip rates counted by SQL, rows in chunks) gives the same rows and values.
+        var streamed: [String] = []
+        var streamedValues = Array(repeating: [Double](), count: RawFeature.allCases.count)
+        try db.streamFeatures(FeatureSettings(asOfDays: [DayNumber.parse("2023-06-30")!]), chunkRows: 17) { chunk in
+            streamed += chunk.propertyIDs
+            for f in RawFeature.allCases.indices { streamedValues[f] += chunk.values[f] }
+        }
+        XCTAssertEqual(streamed, table.propertyIDs)
+        for f in RawFeature.allCases.indices {
+            XCTAssertEqual(streamedValues[f].map { $0.isNaN ? -1e300 : $0 }, table.values[f].map { $0.isNaN ? -1e300 : $0 },
+                           RawFeature.allCases[f].name)
+        }
     }
 }
