@@ -41,6 +41,12 @@ public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible {
 }
 
 public enum BLAS {
+    /// OpenBLAS runs single-threaded: listwise splits the big products across the cores itself
+    /// (`LogisticRegression.weightedGram`), and OpenBLAS's idle threads spin in sched_yield,
+    /// which on 2 cores took a core from the scoring pass (6 % of its samples). Every entry
+    /// point below touches this first.
+    static let singleThreaded: Void = openblas_set_num_threads(1)
+
     /// `alpha * op(a) * op(b)`, with `cblas_dgemm`.
     public static func multiply(_ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false,
                                 alpha: Double = 1) throws -> Matrix {
@@ -48,6 +54,7 @@ public enum BLAS {
         let k = transposeA ? a.rows : a.columns
         let kb = transposeB ? b.columns : b.rows
         let n = transposeB ? b.rows : b.columns
+        _ = singleThreaded
         guard k == kb else { throw LinearAlgebraError.dimensionMismatch("\(m)x\(k) times \(kb)x\(n)") }
         var c = Matrix(rows: m, columns: n)
         guard m > 0, n > 0 else { return c }
@@ -70,6 +77,7 @@ public enum BLAS {
 
     /// `a * x` (or `aᵀ * x`), with `cblas_dgemv`.
     public static func multiply(_ a: Matrix, _ x: [Double], transpose: Bool = false) throws -> [Double] {
+        _ = singleThreaded
         let inputLength = transpose ? a.rows : a.columns
         let outputLength = transpose ? a.columns : a.rows
         guard x.count == inputLength else {
@@ -92,6 +100,7 @@ public enum BLAS {
 
     /// `aᵀ a` as a full symmetric matrix, with `cblas_dsyrk` (upper triangle, then mirrored).
     public static func gram(_ a: Matrix) -> Matrix {
+        _ = singleThreaded
         let n = a.columns
         var c = Matrix(rows: n, columns: n)
         guard n > 0, a.rows > 0 else { return c }
@@ -110,6 +119,7 @@ public enum LAPACK {
     /// Solves `a x = b` for a symmetric positive definite `a` by Cholesky (`dposv`).
     /// `b` holds one right-hand side per column (row-major, `a.rows` rows).
     public static func choleskySolve(_ a: Matrix, _ b: Matrix) throws -> Matrix {
+        _ = BLAS.singleThreaded
         guard a.rows == a.columns, b.rows == a.rows else {
             throw LinearAlgebraError.dimensionMismatch("solve \(a.rows)x\(a.columns) with \(b.rows)x\(b.columns)")
         }
@@ -144,6 +154,7 @@ extension BLAS {
     static func accumulateWeightedGram(_ a: Matrix, weights: UnsafePointer<Double>, rows: Range<Int>,
                                        into accumulator: UnsafeMutablePointer<Double>,
                                        scratch: UnsafeMutablePointer<Double>) {
+        _ = singleThreaded
         let n = a.columns
         guard n > 0, !rows.isEmpty else { return }
         a.values.withUnsafeBufferPointer { pa in
