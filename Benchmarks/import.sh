@@ -5,6 +5,7 @@
 # the ratio, and peak memory (max RSS). Usage: Benchmarks/import.sh [PROPERTIES] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source Benchmarks/common.sh
 PROPERTIES=${1:-1000000}
 RUNS=${2:-3}
 WORK=Benchmarks/work
@@ -30,7 +31,6 @@ time_one() {
     tail -1 "$WORK/time.txt"
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 bench() {  # KIND ROWS_FILE
     local kind=$1 csv=$2 rows

@@ -7,6 +7,7 @@
 # Needs the imported database of Benchmarks/train.sh (made here when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source Benchmarks/common.sh
 PROPERTIES=${1:-1000000}
 RUNS=${2:-1}
 AS_OF=2025-12-31
@@ -23,7 +24,6 @@ BIN=.build/release/listwise
 [ -f "$WORK/model-$PROPERTIES.json" ] || "$BIN" train --db "$DB" --out "$WORK/model-$PROPERTIES.json" 2>/dev/null
 VALIDATION=$(python3 -c "import json; print(json.load(open('$WORK/model-$PROPERTIES.json'))['validation_as_of'])")
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 lw_t=(); lw_m=(); peer_t=(); peer_m=()
 for run in $(seq "$RUNS"); do
     /usr/bin/time -o "$WORK/score-time.txt" -f "%e %M" "$BIN" score --db "$DB" --model "$WORK/model-$PROPERTIES.json" --as-of "$AS_OF" 2>/dev/null

@@ -7,6 +7,7 @@
 # too and shown beside. Usage: Benchmarks/train.sh [PROPERTIES] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source Benchmarks/common.sh
 PROPERTIES=${1:-1000000}
 RUNS=${2:-1}
 WORK=Benchmarks/work
@@ -23,7 +24,6 @@ if [ ! -f "$DB" ]; then
 fi
 IMPORT_SECONDS=$(cat "$WORK/import-time.txt" 2>/dev/null || echo nan)
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 lw_times=(); peer_times=()
 for run in $(seq "$RUNS"); do
     /usr/bin/time -o "$WORK/lw-time.txt" -f "%e %M" "$BIN" train --db "$DB" --out "$WORK/model.json" 2>"$WORK/train.log"
