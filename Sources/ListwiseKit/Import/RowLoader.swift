@@ -23,7 +23,6 @@ final class RowLoader {
     private var enumValues: [[(name: [UInt8], pointer: UnsafeMutablePointer<UInt8>)]] = []
     /// First SQL parameter index (1-based) of each spec, nil when the file lacks the column.
     private var parameterIndex: [Int32?] = []
-    private let missingKeyValue: UnsafeMutablePointer<UInt8>
     /// `SELECT 1 FROM properties WHERE property_id = ?`, for kinds that reference a property.
     private var propertyLookup: OpaquePointer?
     private let propertyColumn: Int?
@@ -39,7 +38,6 @@ final class RowLoader {
         self.header = header
         guard let connection = db.sqliteConnection else { throw ListwiseError.runtime("database is closed") }
         self.connection = connection
-        missingKeyValue = .allocate(capacity: 1)
         propertyColumn = kind == .properties ? nil : specs.firstIndex { $0.name == "property_id" }
 
         // Columns present in the file; events always bind all five key columns.
@@ -113,7 +111,6 @@ final class RowLoader {
         propertyLookup = nil
         for values in enumValues { for value in values { value.pointer.deallocate() } }
         enumValues = []
-        missingKeyValue.deallocate()
     }
 
     private func reject(_ reader: CSVReader, _ specIndex: Int, _ reason: RejectReason) -> RowOutcome {

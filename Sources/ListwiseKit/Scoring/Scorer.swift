@@ -29,15 +29,12 @@ public struct ScoreRunSummary: Codable, Equatable, Sendable {
     public var warnings: [String]
 }
 
-/// One home's score before it is written.
-public struct HomeScore: Equatable, Sendable {
-    public var propertyID: String
-    public var probability: Double
-    public var onMarket: Bool
-    public var rank: Int?
-    public var percentile: Double?
-    public var tier: String?
-    public var reasons: [String]
+/// One home's score before it is ranked and written.
+struct HomeScore: Equatable, Sendable {
+    var propertyID: String
+    var probability: Double
+    var onMarket: Bool
+    var reasons: [String]
 }
 
 extension AppDatabase {
@@ -133,7 +130,7 @@ extension AppDatabase {
             let contributions = ranges.map { range in range.reduce(0.0) { $0 + model.coefficients[$1] * design[row, $1] } }
             let reasons = Reasons.top(contributions) { Reasons.phrase(features[$0], table.values[features[$0].rawValue][row]) }
             return HomeScore(propertyID: table.propertyIDs[row], probability: LogisticRegression.sigmoid(eta[row] + model.intercept),
-                             onMarket: table.onMarket[row], rank: nil, percentile: nil, tier: nil, reasons: reasons)
+                             onMarket: table.onMarket[row], reasons: reasons)
         }
     }
 }
