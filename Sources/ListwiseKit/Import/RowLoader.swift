@@ -198,14 +198,8 @@ final class RowLoader {
         switch result {
         case SQLITE_DONE:
             return sqlite3_total_changes64(connection) > before ? .changed : .unchanged
-        case _ where extendedResult == SQLITE_CONSTRAINT_FOREIGNKEY_CODE:
-            let index = specs.firstIndex { $0.name == "property_id" }!
-            return reject(reader, index, .unknownPropertyID)
         default:
             throw ListwiseError.runtime("\(reader.path):\(reader.recordLine): database error: \(message) (\(extendedResult))")
         }
     }
 }
-
-/// SQLITE_CONSTRAINT_FOREIGNKEY (a macro Swift does not import).
-private let SQLITE_CONSTRAINT_FOREIGNKEY_CODE: Int32 = 787

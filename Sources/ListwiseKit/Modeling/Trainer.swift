@@ -45,7 +45,7 @@ extension AppDatabase {
         let asOfDays = trainingDays + [validationDay]
         progress?("building features for \(asOfDays.map(DayNumber.iso).joined(separator: ", "))")
         let table = try buildFeatures(FeatureSettings(asOfDays: asOfDays, horizonDays: settings.horizonDays,
-                                                      marketRates: settings.marketRates)) { done in
+                                                      marketRates: settings.marketRates, dataEndDay: dataEnd)) { done in
             progress?("features: \(done) properties")
         }
         var warnings: [String] = []
@@ -128,7 +128,8 @@ extension AppDatabase {
         guard day + model.horizonDays <= dataEnd else {
             throw ListwiseError.usage("as-of \(DayNumber.iso(day)) + \(model.horizonDays) days is past the last event (\(DayNumber.iso(dataEnd))): no labels to evaluate against")
         }
-        let table = try buildFeatures(FeatureSettings(asOfDays: [day], horizonDays: model.horizonDays, marketRates: marketRates))
+        let table = try buildFeatures(FeatureSettings(asOfDays: [day], horizonDays: model.horizonDays, marketRates: marketRates,
+                                                      dataEndDay: dataEnd))
         let features = try model.rawFeatures()
         if !table.hasOwnerHistory, let missing = features.first(where: \.needsOwnerHistory) {
             throw ListwiseError.usage("the model needs '\(missing.name)', which comes from owners.csv, but the database has no owners")
