@@ -44,7 +44,7 @@ let package = Package(
                 "ListwiseKit",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
-            exclude: ["Modeling/Fixtures", "Features/Fixtures"]  // read by path (#filePath), not bundled
+            exclude: ["Modeling/Fixtures", "Features/Fixtures", "Export/Fixtures"]  // read by path (#filePath), not bundled
         ),
         .testTarget(
             name: "listwiseTests",

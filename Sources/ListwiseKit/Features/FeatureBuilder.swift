@@ -130,9 +130,7 @@ final class FeatureBuilder {
     let connection: OpaquePointer
     var table = FeatureTable()
     /// Per snapshot and zip: homes that exist, and homes with a LISTING in the 36 months to T.
-    var zipIndex: [String: Int] = [:]
-    var zipHomes: [[Double]] = []
-    var zipListings: [[Double]] = []
+    var zips = ZipCounts()
     var rowZip: [Int32] = []
     /// Whether a pass counts the zips (a streaming pass has them from `countZipsBySQL`).
     var countZips = true
@@ -143,14 +141,18 @@ final class FeatureBuilder {
         self.connection = connection
         table.hasOwnerHistory = try AppDatabase.hasOwnerHistory(in: db)
         table.dataEndDay = try settings.dataEndDay ?? AppDatabase.lastEventDay(in: db)
-        zipHomes = Array(repeating: [], count: settings.asOfDays.count)
-        zipListings = Array(repeating: [], count: settings.asOfDays.count)
+        zips.homes = Array(repeating: [], count: settings.asOfDays.count)
+        zips.listings = Array(repeating: [], count: settings.asOfDays.count)
     }
 
-    private func prepare(_ sql: String) throws -> OpaquePointer {
+    private func prepare(_ sql: String, _ range: PropertyRange = PropertyRange()) throws -> OpaquePointer {
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(connection, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
             throw ListwiseError.runtime("feature query failed: \(String(cString: sqlite3_errmsg(connection)))")
+        }
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        for (index, bound) in [range.lower, range.upper].compactMap({ $0 }).enumerated() {
+            sqlite3_bind_text(statement, Int32(index + 1), bound, -1, transient)
         }
         return statement
     }
@@ -176,15 +178,28 @@ final class FeatureBuilder {
     }
 
     func build(progress: ((Int) -> Void)?) throws -> FeatureTable {
-        try pass(progress: progress) {}
+        try pass(range: PropertyRange(), progress: progress) {}
         fillZipRates()
         return table
     }
 
     func stream(chunkRows: Int, _ body: (FeatureTable) throws -> Void) throws {
+        try countZipsForStreaming()
+        try stream(chunkRows: chunkRows, range: PropertyRange(), body)
+    }
+
+    /// Counts the zips by SQL, for `stream(chunkRows:range:_:)` here or, through `zips`, in
+    /// builders of other connections.
+    func countZipsForStreaming() throws {
         try countZipsBySQL()
         countZips = false
-        try pass(progress: nil) {
+    }
+
+    /// Streams the homes of `range` only, with the zip counts of `countZipsForStreaming()` (on
+    /// this builder, or copied into `zips` from another).
+    func stream(chunkRows: Int, range: PropertyRange, _ body: (FeatureTable) throws -> Void) throws {
+        countZips = false
+        try pass(range: range, progress: nil) {
             if self.table.count >= chunkRows { try self.flushChunk(body) }
         }
         try flushChunk(body)
@@ -222,8 +237,8 @@ final class FeatureBuilder {
                     throw ListwiseError.runtime("zip counts failed: \(String(cString: sqlite3_errmsg(connection)))")
                 }
                 let zip = zipSlot(Self.text(statement, 0) ?? "")
-                zipHomes[s][zip] = sqlite3_column_double(statement, 1)
-                zipListings[s][zip] = sqlite3_column_double(statement, 2)
+                zips.homes[s][zip] = sqlite3_column_double(statement, 1)
+                zips.listings[s][zip] = sqlite3_column_double(statement, 2)
             }
         }
     }
@@ -242,18 +257,19 @@ final class FeatureBuilder {
     }
 
     /// One pass over every property; `flush` runs after each property.
-    private func pass(progress: ((Int) -> Void)?, flush: () throws -> Void) throws {
+    private func pass(range: PropertyRange, progress: ((Int) -> Void)?, flush: () throws -> Void) throws {
         let properties = try prepare("""
             SELECT property_id, zip, year_built, living_sqft, lot_sqft, bedrooms, bathrooms, property_type,
                    city, latitude, longitude
-            FROM properties ORDER BY property_id
-            """)
+            FROM properties \(range.sql) ORDER BY property_id
+            """, range)
         let owners = try prepare("""
-            SELECT property_id, owner_since, owner_birth_year, absentee, corporate FROM owners ORDER BY property_id, owner_since
-            """)
+            SELECT property_id, owner_since, owner_birth_year, absentee, corporate FROM owners \(range.sql)
+            ORDER BY property_id, owner_since
+            """, range)
         let events = try prepare("""
-            SELECT property_id, event_date, event_type, amount, rate FROM events ORDER BY property_id, event_date
-            """)
+            SELECT property_id, event_date, event_type, amount, rate FROM events \(range.sql) ORDER BY property_id, event_date
+            """, range)
         defer { for s in [properties, owners, events] { sqlite3_finalize(s) } }
         var ownerHasRow = sqlite3_step(owners) == SQLITE_ROW
         var eventHasRow = sqlite3_step(events) == SQLITE_ROW
@@ -328,10 +344,10 @@ final class FeatureBuilder {
     }
 
     private func zipSlot(_ zip: String) -> Int {
-        if let index = zipIndex[zip] { return index }
-        let index = zipIndex.count
-        zipIndex[zip] = index
-        for s in zipHomes.indices { zipHomes[s].append(0); zipListings[s].append(0) }
+        if let index = zips.index[zip] { return index }
+        let index = zips.index.count
+        zips.index[zip] = index
+        for s in zips.homes.indices { zips.homes[s].append(0); zips.listings[s].append(0) }
         return index
     }
 
@@ -350,8 +366,8 @@ final class FeatureBuilder {
             let exists = ownerIndex != nil || past > 0 || (home.yearBuilt.map { Int($0) < asOfYear } ?? false)
             guard exists else { continue }
             if countZips {
-                zipHomes[s][zip] += 1
-                if history.contains(where: { $0.type == .listing && $0.day > asOf - 1096 }) { zipListings[s][zip] += 1 }
+                zips.homes[s][zip] += 1
+                if history.contains(where: { $0.type == .listing && $0.day > asOf - 1096 }) { zips.listings[s][zip] += 1 }
             }
             guard home.inScope else { continue }
 
@@ -426,14 +442,37 @@ final class FeatureBuilder {
     /// relative rate by 8 % (41.1k, AUC 0.687).
     private func fillZipRates() {
         let column = RawFeature.zipListingRate36Months.rawValue
-        let countyRate = zipHomes.indices.map { s -> Double in
-            let homes = zipHomes[s].reduce(0, +)
-            return homes > 0 ? zipListings[s].reduce(0, +) / homes : 0
+        let countyRate = zips.homes.indices.map { s -> Double in
+            let homes = zips.homes[s].reduce(0, +)
+            return homes > 0 ? zips.listings[s].reduce(0, +) / homes : 0
         }
         for row in 0..<table.count {
             let s = Int(table.snapshot[row]), zip = Int(rowZip[row])
-            let homes = zipHomes[s][zip]
-            table.values[column][row] = homes > 0 && countyRate[s] > 0 ? (zipListings[s][zip] / homes) / countyRate[s] : .nan
+            let homes = zips.homes[s][zip]
+            table.values[column][row] = homes > 0 && countyRate[s] > 0 ? (zips.listings[s][zip] / homes) / countyRate[s] : .nan
+        }
+    }
+}
+
+/// Per snapshot and zip: homes that exist, and homes with a LISTING in the 36 months to T.
+struct ZipCounts: Sendable {
+    var index: [String: Int] = [:]
+    var homes: [[Double]] = []
+    var listings: [[Double]] = []
+}
+
+/// The property ids `lower ..< upper` (nil: unbounded), for a pass over part of the homes.
+struct PropertyRange: Sendable {
+    var lower: String?
+    var upper: String?
+
+    /// The WHERE clause; its parameters are ?1 (lower, when there is one) then the upper bound.
+    var sql: String {
+        switch (lower, upper) {
+        case (nil, nil): return ""
+        case (_?, nil): return "WHERE property_id >= ?1"
+        case (nil, _?): return "WHERE property_id < ?1"
+        case (_?, _?): return "WHERE property_id >= ?1 AND property_id < ?2"
         }
     }
 }

@@ -65,8 +65,9 @@ extension AppDatabase {
             let rows = try Row.fetchAll(db, sql: """
                 SELECT s.property_id, p.address, p.zip, s.probability, s.rank, s.percentile, s.tier, s.on_market,
                        s.reason1, s.reason2, s.reason3
-                FROM scores s JOIN properties p ON p.property_id = s.property_id
-                WHERE s.run_id = ? ORDER BY s.rank IS NULL, s.rank, s.property_id LIMIT ?
+                FROM (SELECT * FROM scores WHERE run_id = ? ORDER BY rank IS NULL, rank, property_id LIMIT ?) s
+                JOIN properties p ON p.property_id = s.property_id
+                ORDER BY s.rank IS NULL, s.rank, s.property_id
                 """, arguments: [runID, limit ?? -1])
             return rows.map { row in
                 ScoredHome(propertyID: row["property_id"], address: row["address"], zip: row["zip"], probability: row["probability"],

@@ -34,7 +34,7 @@ struct ScoreCommand: ParsableCommand {
         let dated = names.map { name -> (String, Date) in
             let path = (folder as NSString).appendingPathComponent(name)
             let date = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
-            return (path, date ?? .distantPast)
+            return (path, date)
         }
         guard let newest = dated.max(by: { $0.1 < $1.1 }) else {
             throw ListwiseError.usage("no model in Models/: train one with 'listwise train' or give --model")

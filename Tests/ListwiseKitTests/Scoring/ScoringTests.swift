@@ -95,10 +95,20 @@ final class ScoringTests: TemporaryFolderTestCase {
         let model = try db.trainModel(TrainingSettings()).model
         var settings = ScoreSettings(asOfDay: DayNumber.parse("2025-12-31")!, modelFile: "m.json")
         settings.chunkRows = 1_000_000
-        let atOnce = try db.scoredHomes(runID: try db.score(model: model, settings: settings).runID)
+        settings.workers = 1
+        let atOnceRun = try db.score(model: model, settings: settings)
+        let atOnce = try db.scoredHomes(runID: atOnceRun.runID)
+        // In chunks of 97 homes, by three threads each over a third of the property ids.
         settings.chunkRows = 97
-        let chunked = try db.scoredHomes(runID: try db.score(model: model, settings: settings).runID)
+        settings.workers = 3
+        let chunkedRun = try db.score(model: model, settings: settings)
+        let chunked = try db.scoredHomes(runID: chunkedRun.runID)
         XCTAssertEqual(atOnce.count, 1500)
+        XCTAssertEqual(chunkedRun.rows, 1500)
+        XCTAssertEqual(atOnceRun.tierCounts, chunkedRun.tierCounts)
+        XCTAssertEqual(atOnceRun.tierCounts, Dictionary(grouping: atOnce.compactMap(\.tier), by: { $0 }).mapValues(\.count),
+                       "the summary's tier counts are those written")
+        XCTAssertEqual(atOnceRun.expectedListings, chunkedRun.expectedListings, accuracy: 1e-9)
         XCTAssertEqual(atOnce.map(\.propertyID), chunked.map(\.propertyID))
         // BLAS may block a 97-row chunk differently from a 1500-row matrix: the last bits can differ.
         for (a, b) in zip(atOnce, chunked) {
@@ -120,5 +130,41 @@ final class ScoringTests: TemporaryFolderTestCase {
         // The territory's homes have the same probabilities as in the county-wide run (zip rates are county-wide).
         let countyWide = Dictionary(uniqueKeysWithValues: atOnce.map { ($0.propertyID, $0.probability) })
         for home in homes { XCTAssertEqual(home.probability, countyWide[home.propertyID]!, accuracy: 1e-13 * home.probability) }
+    }
+
+    func testPropertyRangesSplitTheHomesWithoutGapsOrOverlaps() throws {
+        let db = try importedCounty(properties: 300, seed: 5)
+        let ranges = try db.read { try AppDatabase.propertyRanges($0, parts: 3) }
+        XCTAssertEqual(ranges.count, 3)
+        XCTAssertNil(ranges.first?.lower)
+        XCTAssertNil(ranges.last?.upper)
+        for (a, b) in zip(ranges, ranges.dropFirst()) { XCTAssertEqual(a.upper, b.lower) }
+        let ids = try db.read { try String.fetchAll($0, sql: "SELECT property_id FROM properties ORDER BY property_id") }
+        let counts = ranges.map { range in ids.filter { id in (range.lower.map { id >= $0 } ?? true) && (range.upper.map { id < $0 } ?? true) }.count }
+        XCTAssertEqual(counts, [100, 100, 100])
+    }
+
+    func testScoredChunksStopsEveryoneOnAnError() throws {
+        struct Broken: Error {}
+        // A producer's error reaches the consumer (the run fails; queued chunks do not matter).
+        let failing = ScoredChunks(producers: 2, capacity: 4)
+        try failing.put([])
+        failing.finish(Broken())
+        XCTAssertThrowsError(try failing.put([]), "the other producer is stopped")
+        failing.finish(CancellationError())
+        XCTAssertThrowsError(try failing.next()) { XCTAssertTrue($0 is Broken) }
+        // A consumer that gives up stops producers waiting for room, and waits for them.
+        let abandoned = ScoredChunks(producers: 1, capacity: 1)
+        let stopped = expectation(description: "the producer stopped")
+        DispatchQueue.global().async {
+            do { while true { try abandoned.put([]) } } catch {
+                XCTAssertTrue(error is CancellationError)
+                abandoned.finish(error)
+                stopped.fulfill()
+            }
+        }
+        XCTAssertNotNil(try abandoned.next())
+        abandoned.cancelAndWait()
+        wait(for: [stopped], timeout: 10)
     }
 }

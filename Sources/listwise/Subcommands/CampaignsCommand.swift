@@ -1,0 +1,46 @@
+// `listwise campaigns`: the campaign history with counts.
+import ArgumentParser
+import Foundation
+import ListwiseKit
+
+struct CampaignsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "campaigns",
+        abstract: "List campaigns with their exports, channels and prospects reached.",
+        discussion: """
+            Reads the campaign history; writes one line a campaign to stdout (or JSON lines with --format jsonl).
+
+            Example:
+              listwise campaigns
+            """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, jsonl }
+
+    @Option(help: "table or jsonl.") var format: Format = .table
+    @OptionGroup var database: DatabaseOptions
+
+    func run() throws {
+        let campaigns = try database.open().campaigns()
+        let out = FileHandle.standardOutput
+        switch format {
+        case .jsonl:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            for campaign in campaigns { out.write(try encoder.encode(campaign) + Data("\n".utf8)) }
+        case .table:
+            func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+                let fill = String(repeating: " ", count: max(0, width - text.count))
+                return right ? fill + text : text + fill
+            }
+            func line(_ cells: [String]) {
+                out.write(Data((pad(cells[0], 24) + " " + pad(cells[1], 7, right: true) + "  " + pad(cells[2], 16) + " "
+                                + pad(cells[3], 9, right: true) + " " + pad(cells[4], 9, right: true) + "  " + cells[5] + "\n").utf8))
+            }
+            line(["campaign", "exports", "channels", "rows", "prospects", "last export"])
+            for c in campaigns {
+                line([c.name, String(c.exports), c.channels.joined(separator: ","), String(c.rows), String(c.prospects), c.lastExportAt ?? "-"])
+            }
+        }
+    }
+}
