@@ -233,4 +233,56 @@ final class CommandLineTests: XCTestCase {
         XCTAssertGreaterThan(blank, 0)
         XCTAssertGreaterThan(rendered, 10 * blank, "report \(rendered) bytes, blank page \(blank) bytes")
     }
+
+    func testExportSuppressAndCampaigns() throws {
+        let db = path("export.db")
+        let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Models/sample.json").path
+        XCTAssertEqual(try run(["sample", "--properties", "800", "--seed", "8", "--out", path("county")]).status, 0)
+        XCTAssertEqual(try run(["import", path("county"), "--db", db]).status, 0)
+        XCTAssertEqual(try run(["territory", "add", "all", "--zips", "94500,94501,94502,94503,94504,94505,94506,94507,94508,94509,94510,94511,94512,94513,94514,94515", "--db", db]).status, 0)
+        let score = try run(["score", "--db", db, "--territory", "all", "--model", model, "--as-of", "2025-12-31"])
+        XCTAssertEqual(score.status, 0, score.stderr)
+
+        let optOut = try write("optout.txt", "nobody@example.com\n")
+        XCTAssertEqual(try run(["suppress", optOut, "--db", db]).status, 0)
+        let badOptOut = try write("bad.txt", "nobody@example.com\nnot a thing\n")
+        let refused = try run(["suppress", badOptOut, "--db", db])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.contains("bad.txt: line 2, column 1"), refused.stderr)
+
+        let mail = try run(["export", "--db", db, "--territory", "all", "--channel", "mail", "--campaign", "spring", "--top", "50",
+                            "--out", path("mail.csv")])
+        XCTAssertEqual(mail.status, 0, mail.stderr)
+        XCTAssertTrue(mail.stderr.contains("mail list for campaign spring"), mail.stderr)
+        XCTAssertEqual(mail.stdout, "", "the list goes to the file")
+        let written = try String(contentsOfFile: path("mail.csv"), encoding: .utf8)
+        XCTAssertTrue(written.hasPrefix("name,address1,address2,city,state,zip,property_address,probability,reason1,reason2,reason3,prospect_ids\n"))
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: path("mail.csv"))[.posixPermissions] as? Int, 0o600)
+
+        let email = try run(["export", "--db", db, "--territory", "all", "--channel", "email", "--campaign", "news", "--top-percent", "10",
+                             "--exclude-contacted-within", "30", "--format", "jsonl"])
+        XCTAssertEqual(email.status, 0, email.stderr)
+        XCTAssertTrue(email.stderr.contains("skipped, recently contacted:"), email.stderr)
+        let first = try JSONSerialization.jsonObject(with: Data(email.stdout.split(separator: "\n")[0].utf8)) as? [String: String]
+        XCTAssertNotNil(first?["Email Address"])
+
+        let ads = try run(["export", "--db", db, "--territory", "all", "--channel", "ads", "--ads-format", "google", "--campaign", "fb",
+                           "--min-probability", "0.2"])
+        XCTAssertEqual(ads.status, 0, ads.stderr)
+        XCTAssertTrue(ads.stdout.hasPrefix("Email,Phone,First Name,Last Name,Country,Zip\n"))
+        XCTAssertEqual(ads.stderr.components(separatedBy: "special ad category").count, 2, "said once")
+
+        for arguments in [["--top", "5", "--top-percent", "5"], ["--top", "0"], ["--min-probability", "2"]] {
+            let bad = try run(["export", "--db", db, "--territory", "all", "--channel", "mail", "--campaign", "x"] + arguments)
+            XCTAssertEqual(bad.status, 2, "\(arguments): \(bad.stderr)")
+        }
+        let unknown = try run(["export", "--db", db, "--territory", "nowhere", "--channel", "mail", "--campaign", "x", "--top", "5"])
+        XCTAssertEqual(unknown.status, 2, unknown.stderr)
+
+        let campaigns = try run(["campaigns", "--db", db, "--format", "jsonl"])
+        XCTAssertEqual(campaigns.status, 0, campaigns.stderr)
+        XCTAssertEqual(campaigns.stdout.split(separator: "\n").count, 3, campaigns.stdout)
+        XCTAssertFalse(campaigns.stdout.contains("\"x\""), "failed exports record nothing")
+    }
 }
