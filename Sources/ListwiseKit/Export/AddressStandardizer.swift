@@ -117,6 +117,33 @@ public enum AddressStandardizer {
     /// Upper-case words without punctuation; "#4" becomes "#", "4"; hyphens and slashes stay
     /// (house numbers "12-14", fractions "1/2").
     static func tokenize(_ raw: String) -> [String] {
+        guard raw.utf8.allSatisfy({ $0 < 0x80 }) else { return tokenizeUnicode(raw) }
+        // ASCII, byte by byte (the Character-level path was most of a 100k-home export's time).
+        var words: [String] = []
+        var word: [UInt8] = []
+        word.reserveCapacity(32)
+        func flush() {
+            var start = 0
+            while start < word.count - 1, word[start] == UInt8(ascii: "#") { words.append("#"); start += 1 }
+            if start < word.count { words.append(String(decoding: word[start...], as: UTF8.self)) }
+            word.removeAll(keepingCapacity: true)
+        }
+        for byte in raw.utf8 {
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: ","), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
+                if !word.isEmpty { flush() }
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): word.append(byte - 32)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "#"), UInt8(ascii: "-"), UInt8(ascii: "/"):
+                word.append(byte)
+            default: break   // punctuation
+            }
+        }
+        if !word.isEmpty { flush() }
+        return words
+    }
+
+    static func tokenizeUnicode(_ raw: String) -> [String] {
         var words: [String] = []
         for word in raw.uppercased().split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" || $0 == "\n" || $0 == "\r" }) {
             var cleaned = String(word.filter { $0.isLetter || $0.isNumber || $0 == "#" || $0 == "-" || $0 == "/" })
@@ -132,7 +159,24 @@ public enum AddressStandardizer {
     /// A city or person's name for a mailing label: upper case, single spaces, no punctuation
     /// but hyphens and apostrophes.
     public static func standardizeCity(_ raw: String) -> String {
-        raw.uppercased().split(separator: " ").map { $0.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "'" } }
+        if raw.utf8.allSatisfy({ $0 < 0x80 }) {
+            // ASCII: upper-cased byte by byte, single spaces, letters, digits, - and ' kept.
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(raw.utf8.count)
+            for byte in raw.utf8 {
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"): bytes.append(byte - 32)
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "'"):
+                    bytes.append(byte)
+                case UInt8(ascii: " "), UInt8(ascii: "\t"):
+                    if let last = bytes.last, last != UInt8(ascii: " ") { bytes.append(UInt8(ascii: " ")) }
+                default: break
+                }
+            }
+            if bytes.last == UInt8(ascii: " ") { bytes.removeLast() }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        return raw.uppercased().split(separator: " ").map { $0.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "'" } }
             .filter { !$0.isEmpty }.joined(separator: " ")
     }
 }

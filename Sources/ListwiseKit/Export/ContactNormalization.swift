@@ -7,13 +7,14 @@ public enum ContactNormalization {
     /// Trimmed and lower-cased, when it is a syntactically valid address: one @, a local part
     /// of the RFC 5322 "dot-atom" characters without leading, trailing or doubled dots, a
     /// domain of at least two labels (letters, digits, inner hyphens) ending in a letter label.
+    private static let localCharacters = Set("abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+/=?^_`{|}~-.")
+
     public static func validEmail(_ raw: String?) -> String? {
         guard let raw else { return nil }
         let email = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, let local = parts.first, let domain = parts.last,
               (1...64).contains(local.count), (3...253).contains(domain.count) else { return nil }
-        let localCharacters = Set("abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+/=?^_`{|}~-.")
         guard local.allSatisfy({ localCharacters.contains($0) }), !local.hasPrefix("."), !local.hasSuffix("."),
               !local.contains("..") else { return nil }
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)

@@ -3,6 +3,7 @@
 // (mail households, email tools, ad-platform customer lists), and the campaign history.
 import Foundation
 import GRDB
+import GRDBSQLite
 
 public enum ExportChannel: String, CaseIterable, Codable, Sendable {
     case mail, email, ads
@@ -80,6 +81,8 @@ public struct ExportSettings: Sendable {
     public var adsFormat = AdsFormat.meta
     /// The export's time (history, frequency cap); settable for tests.
     public var now = Date()
+    /// Runs of at least this many homes are read by two threads (each half of the run).
+    var parallelFromRows = 20_000
 
     public init(campaign: String, channel: ExportChannel, selection: ExportSelection, territory: String? = nil) {
         self.campaign = campaign
@@ -105,13 +108,14 @@ public struct ExportSummary: Codable, Equatable, Sendable {
 public struct PreparedExport: Sendable {
     public var settings: ExportSettings
     public var summary: ExportSummary
-    /// The whole file: header and rows (CSV), or one JSON object a line.
-    public var content: Data
-    public var prospectIDs: [String]
+    let builder: ExportBuilder
+    /// The whole file: header and rows (CSV), or one JSON object a line (rendered on each use).
+    public var content: Data { builder.render() }
+    public var prospectIDs: [String] { builder.exportedProspectIDs }
 }
 
 /// One prospect of a selected home, as the export query returns it.
-struct ExportCandidate {
+struct ExportCandidate: Sendable {
     var propertyID: String
     var probability: Double
     var onMarket: Bool
@@ -134,13 +138,60 @@ struct ExportCandidate {
     var doNotMail: Bool
     var doNotEmail: Bool
     var doNotCall: Bool
+    /// The delivery street line and city standardised (mail), done by the fetching threads.
+    var standardDelivery: (address: StandardAddress, city: String)?
 
     /// Absentee owners are written to at their mailing address, others at the home.
-    var usesMailingAddress: Bool { !(mailingAddress ?? "").trimmingCharacters(in: .whitespaces).isEmpty }
+    var usesMailingAddress: Bool { !(mailingAddress ?? "").trimmedSpaces.isEmpty }
     var deliveryAddress: (street: String, city: String, state: String, zip: String, zip4: String?) {
         usesMailingAddress
             ? (mailingAddress ?? "", mailingCity ?? "", mailingState ?? "", mailingZip ?? "", mailingZip4)
             : (propertyAddress, propertyCity, propertyState, propertyZip, propertyZip4)
+    }
+}
+
+/// The result of writing the list file on another thread.
+final class WriteOutcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<Void, any Error> = .success(())
+
+    func set(_ result: Result<Void, any Error>) {
+        lock.lock()
+        self.result = result
+        lock.unlock()
+    }
+
+    func get() throws {
+        lock.lock()
+        defer { lock.unlock() }
+        try result.get()
+    }
+}
+
+/// The candidates of one range of property ids.
+struct CandidatePart: Sendable {
+    var rows: [ExportCandidate] = []
+    var onMarket: [(probability: Double, hasProspect: Bool)] = []
+}
+
+/// The parts the export threads fetch, each set once.
+final class CandidateParts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<CandidatePart, any Error>?]
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ result: Result<CandidatePart, any Error>) {
+        lock.lock()
+        results[index] = result
+        lock.unlock()
+    }
+
+    /// Every part in order, or the first error.
+    func all() throws -> [CandidatePart] {
+        lock.lock()
+        defer { lock.unlock() }
+        return try results.map { try $0!.get() }
     }
 }
 
@@ -153,8 +204,8 @@ struct SuppressionList {
     static func addressKey(_ address: StandardAddress, zip: String) -> String { "\(address.line1)|\(address.line2)|\(zip)" }
 
     func contains(_ candidate: ExportCandidate) -> Bool {
-        if let email = ContactNormalization.validEmail(candidate.email), emails.contains(email) { return true }
-        if let phone = ContactNormalization.phoneDigits(candidate.phone), phones.contains(phone) { return true }
+        if !emails.isEmpty, let email = ContactNormalization.validEmail(candidate.email), emails.contains(email) { return true }
+        if !phones.isEmpty, let phone = ContactNormalization.phoneDigits(candidate.phone), phones.contains(phone) { return true }
         guard !addresses.isEmpty else { return false }
         for (street, zip) in [(candidate.propertyAddress, candidate.propertyZip),
                               (candidate.mailingAddress ?? "", candidate.mailingZip ?? "")] where !street.isEmpty {
@@ -176,8 +227,8 @@ extension AppDatabase {
         if let territory = settings.territory, run.territory != territory {
             throw ListwiseError.usage("score run \(run.id) is not a run of territory \(territory) (it scored \(run.territory ?? "every home"))")
         }
+        let candidates = try exportCandidates(run: run, settings: settings)
         return try read { db in
-            let candidates = try Self.exportCandidates(db, run: run, settings: settings)
             let suppressions = try Self.suppressionList(db)
             var recent: Set<String> = []
             if let days = settings.excludeContactedWithinDays {
@@ -191,27 +242,35 @@ extension AppDatabase {
             for _ in 0..<candidates.onMarketSkipped { builder.skip(.onMarket) }
             var summary = builder.summary(runID: run.id)
             summary.selectedHomes = candidates.homes
-            return PreparedExport(settings: settings, summary: summary, content: builder.render(), prospectIDs: builder.exportedProspectIDs)
+            return PreparedExport(settings: settings, summary: summary, builder: builder)
         }
     }
 
     /// Writes the export to `path` atomically with owner-only permissions (0600) and records it,
     /// as one step: the list is written to a temporary file beside `path`, then the history
     /// is inserted, the file renamed into place and the transaction committed. A failure at
-    /// any point leaves neither a partial file nor a history entry.
+    /// any point leaves neither a partial file nor a history entry. (The list is rendered and
+    /// written on another thread while the history is inserted: 0.2 s of a 100k-home export.)
     public func writeExport(_ export: PreparedExport, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp").path
-        try Self.writePrivateFile(export.content, to: temporary)
+        let written = WriteOutcome()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            written.set(Result { try Self.writePrivateFile(export.content, to: temporary) })
+        }
         var renamed = false
         do {
             try record(export, destination: path) {
+                group.wait()
+                try written.get()
                 guard rename(temporary, path) == 0 else {
                     throw ListwiseError.runtime("cannot write \(path): \(String(cString: strerror(errno)))")
                 }
                 renamed = true
             }
         } catch {
+            group.wait()
             unlink(renamed ? path : temporary)
             throw error
         }
@@ -266,63 +325,133 @@ extension AppDatabase {
         }
     }
 
-    /// The prospects of the selected homes, best home first, and how many prospects of
-    /// on-market homes would have qualified (when they are left out).
-    static func exportCandidates(_ db: Database, run: ScoreRunRecord, settings: ExportSettings)
-        throws -> (rows: [ExportCandidate], homes: Int, onMarketSkipped: Int) {
-        let include = settings.includeOnMarket ? 1 : 0
-        let homes: String
-        var arguments: StatementArguments = ["run": run.id, "include": include]
+    /// The prospects of the selected homes, best home first (ties by property id), and how many
+    /// prospects of on-market homes would have qualified (when they are left out).
+    ///
+    /// No SQL sort: the top N homes are among those ranked N or better (competition ranks), so
+    /// one scan of the run by `rank <= N` finds a small superset, joined to its properties and
+    /// prospects, and Swift sorts it (`ORDER BY probability LIMIT 100000` over a 1M-home run
+    /// took 1.0 s by itself, the scan 0.15 s). Two threads scan the two halves of the run on
+    /// their own read-only connections (the join was 0.8–1.1 s of a 100k-home mail export on
+    /// one). A score run never changes once written; properties and prospects are read as they
+    /// are when each half starts.
+    func exportCandidates(run: ScoreRunRecord, settings: ExportSettings) throws -> (rows: [ExportCandidate], homes: Int, onMarketSkipped: Int) {
+        var limit: Int?
+        let filter: String
+        var arguments: StatementArguments = ["run": run.id]
         switch settings.selection {
-        case .top(let n):
-            homes = "ORDER BY probability DESC, property_id LIMIT :limit"
-            arguments += ["limit": max(0, n)]
-        case .topPercent(let percent):
-            let ranked = settings.includeOnMarket ? run.rows : run.rows - run.onMarket
-            homes = "ORDER BY probability DESC, property_id LIMIT :limit"
-            arguments += ["limit": Int((Double(ranked) * percent / 100).rounded(.up))]
+        case .top, .topPercent:
+            var n = 0
+            if case .top(let top) = settings.selection { n = max(0, top) }
+            if case .topPercent(let percent) = settings.selection {
+                let ranked = settings.includeOnMarket ? run.rows : run.rows - run.onMarket
+                n = Int((Double(ranked) * percent / 100).rounded(.up))
+            }
+            limit = n
+            // On-market homes (not ranked, a few percent) come along: selected, or counted as skipped.
+            filter = "(s.rank <= :n OR s.on_market = 1)"
+            arguments += ["n": n]
         case .minProbability(let minimum):
-            homes = "AND probability >= :minimum ORDER BY probability DESC, property_id"
+            filter = "s.probability >= :minimum"
             arguments += ["minimum": minimum]
         }
-        let homesSQL = "SELECT * FROM scores WHERE run_id = :run AND (on_market = 0 OR :include) \(homes)"
+        let middle = run.rows >= settings.parallelFromRows ? try read { db in
+            try String.fetchOne(db, sql: "SELECT property_id FROM scores WHERE run_id = ? ORDER BY property_id LIMIT 1 OFFSET ?",
+                                arguments: [run.id, run.rows / 2])
+        } : nil
+        let ranges = middle.map { [PropertyRange(upper: $0), PropertyRange(lower: $0)] } ?? [PropertyRange()]
+        let parts = CandidateParts(count: ranges.count)
+        let includeOnMarket = settings.includeOnMarket
+        let channel = settings.channel
+        let queryArguments = arguments
+        DispatchQueue.concurrentPerform(iterations: ranges.count) { part in
+            parts.set(part, Result {
+                try self.read { db in
+                    try Self.fetchCandidates(db, filter: filter, arguments: queryArguments, range: ranges[part], includeOnMarket: includeOnMarket,
+                                             standardize: channel == .mail)
+                }
+            })
+        }
         var rows: [ExportCandidate] = []
-        let cursor = try Row.fetchCursor(db, sql: """
+        var onMarketRows: [(probability: Double, hasProspect: Bool)] = []
+        for part in try parts.all() {
+            rows += part.rows
+            onMarketRows += part.onMarket
+        }
+        // Rows come by property (the scores key), a home's prospects together by prospect id
+        // (the prospects_by_property index): sort the homes, not the rows (moving 125k large
+        // structs was 0.2 s), and keep the first `limit`.
+        var starts: [Int] = []
+        for index in rows.indices where index == 0 || rows[index].propertyID != rows[index - 1].propertyID { starts.append(index) }
+        starts.sort { a, b in
+            rows[a].probability != rows[b].probability ? rows[a].probability > rows[b].probability : rows[a].propertyID < rows[b].propertyID
+        }
+        if let limit, starts.count > limit { starts.removeSubrange(limit...) }
+        var ordered: [ExportCandidate] = []
+        ordered.reserveCapacity(rows.count)
+        for start in starts {
+            var index = start
+            repeat { ordered.append(rows[index]); index += 1 } while index < rows.count && rows[index].propertyID == rows[start].propertyID
+        }
+        // Prospects of on-market homes that score at least as high as the last selected home.
+        var threshold = ordered.last?.probability ?? .infinity
+        if case .minProbability(let minimum) = settings.selection { threshold = minimum }
+        let onMarketSkipped = ordered.isEmpty ? 0 : onMarketRows.filter { $0.hasProspect && $0.probability >= threshold }.count
+        return (ordered, starts.count, onMarketSkipped)
+    }
+
+    /// The candidate rows of one range of property ids, and the on-market homes (probability,
+    /// whether a prospect) when they are not to be exported.
+    static func fetchCandidates(_ db: Database, filter: String, arguments: StatementArguments, range: PropertyRange, includeOnMarket: Bool,
+                                standardize: Bool) throws -> CandidatePart {
+        var rangeFilter = ""
+        var arguments = arguments
+        if let lower = range.lower { rangeFilter += " AND s.property_id >= :lower"; arguments += ["lower": lower] }
+        if let upper = range.upper { rangeFilter += " AND s.property_id < :upper"; arguments += ["upper": upper] }
+        // Raw column reads: decoding 125k rows of 24 columns through GRDB `Row` took 0.6 s.
+        let statement = try db.makeStatement(sql: """
             SELECT s.property_id, s.probability, s.on_market, s.reason1, s.reason2, s.reason3,
                    p.address, p.city, p.state, p.zip, p.zip4,
                    c.prospect_id, c.first_name, c.last_name, c.mailing_address, c.mailing_city, c.mailing_state,
                    c.mailing_zip, c.mailing_zip4, c.email, c.phone, c.do_not_mail, c.do_not_email, c.do_not_call
-            FROM (\(homesSQL)) s
+            FROM scores s
             JOIN properties p ON p.property_id = s.property_id
             LEFT JOIN prospects c ON c.property_id = s.property_id
-            ORDER BY s.probability DESC, s.property_id, c.prospect_id
-            """, arguments: arguments)
-        var homeCount = 0
-        var lowest = Double.infinity
-        while let row = try cursor.next() {
-            let candidate = ExportCandidate(
-                propertyID: row[0], probability: row[1], onMarket: row[2],
-                reasons: [row[3], row[4], row[5]].compactMap { $0 as String? },
-                propertyAddress: row[6], propertyCity: row[7], propertyState: row[8], propertyZip: row[9], propertyZip4: row[10],
-                prospectID: row[11], firstName: (row[12] as String?) ?? "", lastName: (row[13] as String?) ?? "",
-                mailingAddress: row[14], mailingCity: row[15], mailingState: row[16], mailingZip: row[17], mailingZip4: row[18],
-                email: row[19], phone: row[20], doNotMail: (row[21] as Bool?) ?? false, doNotEmail: (row[22] as Bool?) ?? false,
-                doNotCall: (row[23] as Bool?) ?? false)
-            if rows.last?.propertyID != candidate.propertyID { homeCount += 1 }
-            lowest = min(lowest, candidate.probability)
-            rows.append(candidate)
+            WHERE s.run_id = :run AND \(filter)\(rangeFilter)
+            """)
+        try statement.setArguments(arguments)
+        let raw = statement.sqliteStatement
+        func text(_ column: Int32) -> String? {
+            guard let pointer = sqlite3_column_text(raw, column) else { return nil }
+            return String(cString: pointer)
         }
-        var onMarketSkipped = 0
-        if !settings.includeOnMarket, homeCount > 0 {
-            // On-market homes that score at least as high as the last selected home.
-            var threshold = lowest
-            if case .minProbability(let minimum) = settings.selection { threshold = minimum }
-            onMarketSkipped = try Int.fetchOne(db, sql: """
-                SELECT count(c.prospect_id) FROM scores s JOIN prospects c ON c.property_id = s.property_id
-                WHERE s.run_id = ? AND s.on_market = 1 AND s.probability >= ?
-                """, arguments: [run.id, threshold]) ?? 0
+        var part = CandidatePart()
+        while true {
+            let result = sqlite3_step(raw)
+            if result == SQLITE_DONE { break }
+            guard result == SQLITE_ROW else {
+                throw ListwiseError.runtime("export query failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+            }
+            let onMarket = sqlite3_column_int64(raw, 2) != 0
+            if onMarket, !includeOnMarket {
+                part.onMarket.append((sqlite3_column_double(raw, 1), sqlite3_column_type(raw, 11) != SQLITE_NULL))
+                continue
+            }
+            var candidate = ExportCandidate(
+                propertyID: text(0) ?? "", probability: sqlite3_column_double(raw, 1), onMarket: onMarket,
+                reasons: [text(3), text(4), text(5)].compactMap { $0 },
+                propertyAddress: text(6) ?? "", propertyCity: text(7) ?? "", propertyState: text(8) ?? "", propertyZip: text(9) ?? "",
+                propertyZip4: text(10), prospectID: text(11), firstName: text(12) ?? "", lastName: text(13) ?? "",
+                mailingAddress: text(14), mailingCity: text(15), mailingState: text(16), mailingZip: text(17), mailingZip4: text(18),
+                email: text(19), phone: text(20), doNotMail: sqlite3_column_int64(raw, 21) != 0,
+                doNotEmail: sqlite3_column_int64(raw, 22) != 0, doNotCall: sqlite3_column_int64(raw, 23) != 0)
+            if standardize {
+                let delivery = candidate.deliveryAddress
+                candidate.standardDelivery = (AddressStandardizer.standardize(delivery.street), AddressStandardizer.standardizeCity(delivery.city))
+            }
+            part.rows.append(candidate)
         }
-        return (rows, homeCount, onMarketSkipped)
+        return part
     }
 
     static func suppressionList(_ db: Database) throws -> SuppressionList {
@@ -340,7 +469,7 @@ extension AppDatabase {
 }
 
 /// Turns candidates into the channel's rows, counting every skip.
-struct ExportBuilder {
+struct ExportBuilder: Sendable {
     let settings: ExportSettings
     let suppressions: SuppressionList
     let recentlyContacted: Set<String>
@@ -360,7 +489,7 @@ struct ExportBuilder {
         self.recentlyContacted = recentlyContacted
     }
 
-    struct Household {
+    struct Household: Sendable {
         var names: [(first: String, last: String)]
         var address: StandardAddress
         var city: String, state: String, zip: String
@@ -394,9 +523,11 @@ struct ExportBuilder {
 
     private mutating func addMail(_ candidate: ExportCandidate, prospectID: String) {
         let delivery = candidate.deliveryAddress
-        let address = AddressStandardizer.standardize(delivery.street)
-        let zip5 = delivery.zip.trimmingCharacters(in: .whitespaces)
-        guard !address.line1.isEmpty, address.line1.contains(where: \.isNumber), zip5.count == 5, zip5.allSatisfy(\.isNumber) else {
+        let standard = candidate.standardDelivery
+            ?? (AddressStandardizer.standardize(delivery.street), AddressStandardizer.standardizeCity(delivery.city))
+        let address = standard.address
+        let zip5 = delivery.zip.trimmedSpaces
+        guard address.line1.containsASCIIDigit, zip5.utf8.count == 5, zip5.isASCIIDigits else {
             skipped[.noAddress, default: 0] += 1
             return
         }
@@ -407,20 +538,20 @@ struct ExportBuilder {
             skipped[.duplicateHousehold, default: 0] += 1
             return
         }
-        let zip4 = (delivery.zip4 ?? "").trimmingCharacters(in: .whitespaces)
+        let zip4 = (delivery.zip4 ?? "").trimmedSpaces
         householdIndex[key] = households.count
         households.append(Household(
             names: [(candidate.firstName, candidate.lastName)], address: address,
-            city: AddressStandardizer.standardizeCity(delivery.city), state: delivery.state.uppercased().trimmingCharacters(in: .whitespaces),
-            zip: zip4.count == 4 ? "\(zip5)-\(zip4)" : zip5, propertyAddress: candidate.propertyAddress,
+            city: standard.city, state: delivery.state.trimmedSpaces.uppercased(),
+            zip: zip4.utf8.count == 4 ? "\(zip5)-\(zip4)" : zip5, propertyAddress: candidate.propertyAddress,
             probability: candidate.probability, reasons: candidate.reasons, prospectIDs: [prospectID]))
     }
 
     private mutating func addEmail(_ candidate: ExportCandidate, prospectID: String) {
-        guard let raw = candidate.email, !raw.trimmingCharacters(in: .whitespaces).isEmpty else { return skipCount(.noEmail) }
+        guard let raw = candidate.email, !raw.trimmedSpaces.isEmpty else { return skipCount(.noEmail) }
         guard let email = ContactNormalization.validEmail(raw) else { return skipCount(.invalidEmail) }
         guard seenContacts.insert(email).inserted else { return skipCount(.duplicateEmail) }
-        people.append([email, candidate.firstName.trimmingCharacters(in: .whitespaces), candidate.lastName.trimmingCharacters(in: .whitespaces),
+        people.append([email, candidate.firstName.trimmedSpaces, candidate.lastName.trimmedSpaces,
                        candidate.propertyAddress, Self.probability(candidate.probability)] + Self.padded(candidate.reasons))
         peopleIDs.append(prospectID)
     }
@@ -454,13 +585,22 @@ struct ExportBuilder {
     private mutating func skipCount(_ reason: SkipReason) { skipped[reason, default: 0] += 1 }
 
     static func padded(_ reasons: [String]) -> [String] { (reasons + ["", "", ""]).prefix(3).map { $0 } }
-    static func probability(_ p: Double) -> String { String(format: "%.6f", p) }
+    /// Six decimals ("0.123457"), without String(format:) (Foundation's was 8 % of an export).
+    static func probability(_ p: Double) -> String {
+        let micro = Int((p * 1_000_000).rounded())
+        let fraction = String(micro % 1_000_000)
+        return "\(micro / 1_000_000)." + String(repeating: "0", count: 6 - fraction.utf8.count) + fraction
+    }
 
     /// "John & Mary Smith", "John Smith & Mary Jones", "Current Resident".
     static func householdName(_ names: [(first: String, last: String)]) -> String {
+        if names.count == 1 {
+            let first = names[0].first.trimmedSpaces, last = names[0].last.trimmedSpaces
+            return first.isEmpty ? (last.isEmpty ? "Current Resident" : last) : last.isEmpty ? first : first + " " + last
+        }
         var people: [(first: String, last: String)] = []
         for (first, last) in names {
-            let person = (first.trimmingCharacters(in: .whitespaces), last.trimmingCharacters(in: .whitespaces))
+            let person = (first.trimmedSpaces, last.trimmedSpaces)
             if person.0.isEmpty && person.1.isEmpty { continue }
             if !people.contains(where: { $0.first == person.0 && $0.last == person.1 }) { people.append(person) }
         }
@@ -490,13 +630,39 @@ struct ExportBuilder {
         }
     }
 
-    var rows: [[String]] {
-        guard settings.channel == .mail else { return people }
-        return households.map { household in
-            [Self.householdName(household.names), household.address.line1, household.address.line2, household.city, household.state,
-             household.zip, household.propertyAddress, Self.probability(household.probability)]
-                + Self.padded(household.reasons) + [household.prospectIDs.joined(separator: ";")]
+    /// Calls `body` with each row in order (mail rows are made here, not kept).
+    func forEachRow(_ body: ([String]) -> Void) {
+        guard settings.channel == .mail else { return people.forEach(body) }
+        for household in households { body(Self.mailRow(household)) }
+    }
+
+    static func mailRow(_ household: Household) -> [String] {
+        [householdName(household.names), household.address.line1, household.address.line2, household.city, household.state,
+         household.zip, household.propertyAddress, probability(household.probability)]
+            + padded(household.reasons) + [household.prospectIDs.joined(separator: ";")]
+    }
+
+    /// A mail row straight into the CSV buffer (the row arrays of `mailRow` were 0.2 s of a
+    /// 100k-household export).
+    static func appendMailRow(_ household: Household, to out: inout ByteWriter) {
+        out.appendCSVField(householdName(household.names))
+        for field in [household.address.line1, household.address.line2, household.city, household.state, household.zip,
+                      household.propertyAddress] {
+            out.appendComma()
+            out.appendCSVField(field)
         }
+        out.appendComma()
+        out.append(probability(household.probability))
+        for index in 0..<3 {
+            out.appendComma()
+            if index < household.reasons.count { out.appendCSVField(household.reasons[index]) }
+        }
+        out.appendComma()
+        for (index, id) in household.prospectIDs.enumerated() {
+            if index > 0 { out.append(";") }
+            out.appendCSVField(id)
+        }
+        out.appendNewline()
     }
 
     var exportedProspectIDs: [String] {
@@ -518,18 +684,22 @@ struct ExportBuilder {
         """
 
     func render() -> Data {
-        var out = ""
+        var out = ByteWriter()
         let header = self.header
         switch settings.format {
         case .csv:
-            out += header.map(csvQuoted).joined(separator: ",") + "\n"
-            for row in rows { out += row.map(csvQuoted).joined(separator: ",") + "\n" }
+            out.appendCSVRow(header)
+            if settings.channel == .mail {
+                for household in households { Self.appendMailRow(household, to: &out) }
+            } else {
+                for row in people { out.appendCSVRow(row) }
+            }
         case .jsonl:
-            for row in rows {
-                out += "{" + zip(header, row).map { "\(Self.jsonString($0)):\(Self.jsonString($1))" }.joined(separator: ",") + "}\n"
+            forEachRow { row in
+                out.append("{" + zip(header, row).map { "\(Self.jsonString($0)):\(Self.jsonString($1))" }.joined(separator: ",") + "}\n")
             }
         }
-        return Data(out.utf8)
+        return Data(out.bytes)
     }
 
     static func jsonString(_ value: String) -> String {

@@ -154,6 +154,19 @@ final class ExportTests: TemporaryFolderTestCase {
         XCTAssertEqual(campaigns.map(\.channels), [["email"], ["mail"]])
     }
 
+    func testReadingTheRunInTwoHalvesGivesTheSameList() throws {
+        let db = try townDatabase()
+        for channel in ExportChannel.allCases {
+            var settings = ExportSettings(campaign: "c", channel: channel, selection: .top(6), territory: "town")
+            let whole = try db.prepareExport(settings)
+            settings.parallelFromRows = 2
+            let halves = try db.prepareExport(settings)
+            XCTAssertEqual(halves.content, whole.content, "\(channel)")
+            XCTAssertEqual(halves.summary, whole.summary, "\(channel)")
+            XCTAssertEqual(halves.prospectIDs, whole.prospectIDs, "\(channel)")
+        }
+    }
+
     func testIncludeOnMarketAndTopPercent() throws {
         let db = try townDatabase()
         var settings = ExportSettings(campaign: "c", channel: .email, selection: .top(4), territory: "town")
