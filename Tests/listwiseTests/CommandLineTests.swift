@@ -285,4 +285,56 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(campaigns.stdout.split(separator: "\n").count, 3, campaigns.stdout)
         XCTAssertFalse(campaigns.stdout.contains("\"x\""), "failed exports record nothing")
     }
+
+    func testRefreshLockExitCodesAndAKilledRun() throws {
+        let db = path("refresh.db")
+        let inbox = path("inbox"), models = path("models")
+        XCTAssertEqual(try run(["sample", "--properties", "4000", "--seed", "9", "--out", inbox]).status, 0)
+        try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
+        let sampleModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Models/sample.json").path
+        try FileManager.default.copyItem(atPath: sampleModel, toPath: models + "/sample.json")
+        let arguments = ["refresh", "--db", db, "--inbox", inbox, "--models", models, "--as-of", "2025-12-31", "--log-format", "json"]
+
+        let (first, _, _) = try launch(arguments)
+        let lock = db + ".refresh.lock"
+        let deadline = Date().addingTimeInterval(20)
+        while ((try? String(contentsOfFile: lock, encoding: .utf8)) ?? "").isEmpty, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        let second = try run(arguments)
+        XCTAssertEqual(second.status, 3, second.stderr)
+        XCTAssertTrue(second.stderr.contains("another refresh is running on this database (pid \(first.processIdentifier)"), second.stderr)
+        XCTAssertTrue(first.isRunning, "the first refresh ended before it could be killed; give it more homes")
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+
+        let queue = try DatabaseQueue(path: db)
+        try queue.read { XCTAssertEqual(try String.fetchOne($0, sql: "PRAGMA integrity_check"), "ok") }
+        try queue.close()
+        // The next run takes the stale lock over and completes: every file processed.
+        let third = try run(arguments)
+        XCTAssertEqual(third.status, 0, third.stderr)
+        let lines = third.stderr.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] }
+        XCTAssertTrue(lines.allSatisfy { $0?["step"] != nil }, third.stderr)
+        XCTAssertTrue(lines.contains { $0?["msg"] == "stale lock taken over" }, third.stderr)
+        XCTAssertTrue(lines.contains { $0?["step"] == "score" }, third.stderr)
+        let processed = try FileManager.default.contentsOfDirectory(atPath: inbox + "/processed").filter { !$0.contains("rejects") }.sorted()
+        XCTAssertEqual(processed, ["events.csv", "owners.csv", "properties.csv", "prospects.csv"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: inbox).filter { $0.hasSuffix(".csv") }, [])
+
+        // --quiet: nothing on stderr when all is well; a refused file: exit 1 naming it.
+        let quiet = try run(arguments.filter { $0 != "--log-format" && $0 != "json" } + ["--quiet"])
+        XCTAssertEqual([quiet.status], [0])
+        XCTAssertEqual(quiet.stderr, "")
+        try write("inbox/junk.csv", "a,b\n1,2\n")
+        let refused = try run(arguments)
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("junk.csv"), refused.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: inbox + "/failed/junk.csv.error"))
+
+        let status = try run(["status", "--db", db, "--models", models, "--format", "json"])
+        XCTAssertEqual(status.status, 0, status.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual((json?["counts"] as? [String: Any])?["properties"] as? Int, 4000)
+        XCTAssertEqual((json?["last_refresh"] as? [String: Any])?["status"] as? String, "partial")
+    }
 }

@@ -173,6 +173,21 @@ extension AppDatabase {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v5-refresh-runs") { db in
+            try db.execute(sql: """
+                CREATE TABLE refresh_runs (
+                    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+                    started_at   TEXT NOT NULL,
+                    finished_at  TEXT,
+                    status       TEXT NOT NULL CHECK (status = 'running' OR status = 'ok' OR status = 'partial' OR status = 'failed'),
+                    report       TEXT,   -- JSON of RefreshReport
+                    error        TEXT
+                );
+                -- Per model feature, how many scored homes fell in each bin of the model's training
+                -- profile (JSON {feature: [counts]}), for drift.
+                ALTER TABLE score_runs ADD COLUMN feature_counts TEXT;
+                """)
+        }
         return migrator
     }
 }

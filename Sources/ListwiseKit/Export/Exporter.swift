@@ -372,26 +372,28 @@ extension AppDatabase {
                 }
             })
         }
-        var rows: [ExportCandidate] = []
-        var onMarketRows: [(probability: Double, hasProspect: Bool)] = []
-        for part in try parts.all() {
-            rows += part.rows
-            onMarketRows += part.onMarket
-        }
+        let fetched = try parts.all()
+        let onMarketRows = fetched.flatMap(\.onMarket)
         // Rows come by property (the scores key), a home's prospects together by prospect id
         // (the prospects_by_property index): sort the homes, not the rows (moving 125k large
-        // structs was 0.2 s), and keep the first `limit`.
-        var starts: [Int] = []
-        for index in rows.indices where index == 0 || rows[index].propertyID != rows[index - 1].propertyID { starts.append(index) }
+        // structs was 0.2 s), keep the first `limit`, then copy each row once, in order.
+        var starts: [(part: Int, row: Int)] = []
+        for (p, part) in fetched.enumerated() {
+            for index in part.rows.indices where index == 0 || part.rows[index].propertyID != part.rows[index - 1].propertyID {
+                starts.append((p, index))
+            }
+        }
         starts.sort { a, b in
-            rows[a].probability != rows[b].probability ? rows[a].probability > rows[b].probability : rows[a].propertyID < rows[b].propertyID
+            let x = fetched[a.part].rows[a.row], y = fetched[b.part].rows[b.row]
+            return x.probability != y.probability ? x.probability > y.probability : x.propertyID < y.propertyID
         }
         if let limit, starts.count > limit { starts.removeSubrange(limit...) }
         var ordered: [ExportCandidate] = []
-        ordered.reserveCapacity(rows.count)
+        ordered.reserveCapacity(fetched.reduce(0) { $0 + $1.rows.count })
         for start in starts {
-            var index = start
-            repeat { ordered.append(rows[index]); index += 1 } while index < rows.count && rows[index].propertyID == rows[start].propertyID
+            let rows = fetched[start.part].rows
+            var index = start.row
+            repeat { ordered.append(rows[index]); index += 1 } while index < rows.count && rows[index].propertyID == rows[start.row].propertyID
         }
         // Prospects of on-market homes that score at least as high as the last selected home.
         var threshold = ordered.last?.probability ?? .infinity

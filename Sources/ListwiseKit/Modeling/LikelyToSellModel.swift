@@ -36,12 +36,14 @@ public struct LikelyToSellModel: Codable, Equatable, Sendable {
     public var trainingFingerprint: String
     /// Notes for the analyst (e.g. owner features left out for lack of owners.csv).
     public var notes: [String]
+    /// Each raw feature's training distribution, for drift; nil in models made before it was kept.
+    public var featureProfiles: [FeatureProfile]?
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version", createdAt = "created_at", horizonDays = "horizon_days"
         case trainingAsOf = "training_as_of", validationAsOf = "validation_as_of", l2, converged, iterations
         case features, intercept, coefficients, metrics, rows
-        case trainingFingerprint = "training_fingerprint", notes
+        case trainingFingerprint = "training_fingerprint", notes, featureProfiles = "feature_profiles"
     }
 
     public var columnNames: [String] { features.flatMap(\.columns) }

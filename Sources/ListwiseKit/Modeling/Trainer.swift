@@ -115,7 +115,10 @@ extension AppDatabase {
             rows: .init(training: trainingRows.count, trainingPositives: Int(trainingLabels.reduce(0, +)),
                         validation: validationRows.count, validationPositives: Int(validationLabels.reduce(0, +))),
             trainingFingerprint: DesignMatrix.fingerprint(trainingDesign, labels: trainingLabels),
-            notes: notes)
+            notes: notes,
+            featureProfiles: features.map { feature in
+                FeatureProfile.learn(feature.name, values: trainingRows.map { table.values[feature.rawValue][$0] })
+            })
         return TrainingResult(model: model, trials: trials, warnings: warnings)
     }
 

@@ -14,10 +14,13 @@ public struct ScoreRunRecord: Codable, Equatable, Sendable, FetchableRecord, Per
     public var finishedAt: String
     public var rows: Int
     public var onMarket: Int
+    /// JSON {feature: [homes per training-profile bin]}; nil for runs of models without profiles.
+    public var featureCounts: String?
 
     public enum CodingKeys: String, CodingKey, ColumnExpression {
         case id, modelFile = "model_file", modelFingerprint = "model_fingerprint", territory, asOf = "as_of"
         case horizonDays = "horizon_days", startedAt = "started_at", finishedAt = "finished_at", rows, onMarket = "on_market"
+        case featureCounts = "feature_counts"
     }
     public typealias Columns = CodingKeys
 }

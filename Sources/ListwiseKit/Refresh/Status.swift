@@ -1,0 +1,106 @@
+// `listwise status`: what the database holds, what ran last, the active model and drift.
+import Foundation
+import GRDB
+
+public struct StatusReport: Codable, Equatable, Sendable {
+    public struct LastImport: Codable, Equatable, Sendable {
+        public var file: String
+        public var kind: String
+        public var finishedAt: String
+        public var rows: Int
+        public var rejected: Int
+        enum CodingKeys: String, CodingKey { case file, kind, finishedAt = "finished_at", rows, rejected }
+    }
+
+    public struct LastRefresh: Codable, Equatable, Sendable {
+        public var startedAt: String
+        public var finishedAt: String?
+        public var status: String
+        public var error: String?
+        enum CodingKeys: String, CodingKey { case startedAt = "started_at", finishedAt = "finished_at", status, error }
+    }
+
+    public struct ActiveModel: Codable, Equatable, Sendable {
+        public var file: String
+        public var createdAt: String
+        public var ageDays: Double
+        public var validationAsOf: String
+        public var rocAUC: Double
+        public var logLoss: Double
+        enum CodingKeys: String, CodingKey {
+            case file, createdAt = "created_at", ageDays = "age_days", validationAsOf = "validation_as_of", rocAUC = "roc_auc"
+            case logLoss = "log_loss"
+        }
+    }
+
+    public struct FeatureDrift: Codable, Equatable, Sendable {
+        public var feature: String
+        public var psi: Double
+        public var drifted: Bool
+    }
+
+    public var counts: DataCounts
+    public var lastImport: LastImport?
+    public var lastRefresh: LastRefresh?
+    public var lastScoreRun: ScoreRunRecord?
+    public var model: ActiveModel?
+    /// PSI of each feature, training vs the latest score run of the active model; empty when
+    /// there is none to compare (see `driftNote`).
+    public var drift: [FeatureDrift]
+    public var driftNote: String?
+
+    enum CodingKeys: String, CodingKey {
+        case counts, lastImport = "last_import", lastRefresh = "last_refresh", lastScoreRun = "last_score_run", model, drift
+        case driftNote = "drift_note"
+    }
+}
+
+extension AppDatabase {
+    /// The status, with the model file `modelFile` (nil: none found) as the active model.
+    public func status(modelFile: String?, now: Date = Date()) throws -> StatusReport {
+        let counts = try dataCounts()
+        return try read { db in
+            let lastImport = try Row.fetchOne(db, sql: "SELECT file, kind, finished_at, rows, rejected FROM imports ORDER BY id DESC LIMIT 1")
+                .map { StatusReport.LastImport(file: $0["file"], kind: $0["kind"], finishedAt: $0["finished_at"], rows: $0["rows"], rejected: $0["rejected"]) }
+            let lastRefresh = try Row.fetchOne(db, sql: "SELECT started_at, finished_at, status, error FROM refresh_runs ORDER BY id DESC LIMIT 1")
+                .map { StatusReport.LastRefresh(startedAt: $0["started_at"], finishedAt: $0["finished_at"], status: $0["status"], error: $0["error"]) }
+            let lastRun = try ScoreRunRecord.order(ScoreRunRecord.Columns.id.desc).fetchOne(db)
+            var report = StatusReport(counts: counts, lastImport: lastImport, lastRefresh: lastRefresh, lastScoreRun: lastRun,
+                                      model: nil, drift: [], driftNote: nil)
+            guard let modelFile else {
+                report.driftNote = "no model: train one with 'listwise train'"
+                return report
+            }
+            let model = try LikelyToSellModel.load(path: modelFile)
+            let created = ISO8601DateFormatter.listwise.date(from: model.createdAt)
+            report.model = .init(file: modelFile, createdAt: model.createdAt, ageDays: created.map { now.timeIntervalSince($0) / 86_400 } ?? .nan,
+                                 validationAsOf: model.validationAsOf, rocAUC: model.metrics.rocAUC, logLoss: model.metrics.logLoss)
+            guard let profiles = model.featureProfiles else {
+                report.driftNote = "the model file has no training profile (made by an older listwise): retrain to see drift"
+                return report
+            }
+            guard let run = try ScoreRunRecord.filter(ScoreRunRecord.Columns.modelFingerprint == model.trainingFingerprint)
+                    .order(ScoreRunRecord.Columns.id.desc).fetchOne(db),
+                  let json = run.featureCounts,
+                  let counts = try? JSONDecoder().decode([String: [Int]].self, from: Data(json.utf8)) else {
+                report.driftNote = "no score run of this model yet: run 'listwise score'"
+                return report
+            }
+            report.drift = profiles.compactMap { profile in
+                guard let featureCounts = counts[profile.feature], let psi = Drift.psi(profile, counts: featureCounts) else { return nil }
+                return StatusReport.FeatureDrift(feature: profile.feature, psi: psi, drifted: psi > Drift.threshold)
+            }
+            report.driftNote = "score run \(run.id) (as of \(run.asOf)) against the model's training snapshots"
+            return report
+        }
+    }
+}
+
+extension ISO8601DateFormatter {
+    /// The timestamps listwise writes (ISO 8601 with fractional seconds, UTC).
+    static var listwise: ISO8601DateFormatter {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }
+}

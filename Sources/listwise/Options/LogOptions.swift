@@ -1,0 +1,63 @@
+// --log-format and --quiet, and the swift-log handler that writes one structured line per
+// event to stderr: logfmt (`time=... level=info msg="imported" step=import file=a.csv`) or JSON.
+import ArgumentParser
+import Foundation
+import Logging
+
+enum LogFormat: String, ExpressibleByArgument, CaseIterable { case logfmt, json }
+
+struct LogOptions: ParsableArguments {
+    @Option(name: .customLong("log-format"), help: "Log lines on stderr: logfmt or json.") var logFormat: LogFormat = .logfmt
+    @Flag(help: "Print only errors.") var quiet = false
+
+    func logger(label: String) -> Logger {
+        var logger = Logger(label: label) { _ in StructuredLogHandler(format: logFormat) }
+        logger.logLevel = quiet ? .error : .info
+        return logger
+    }
+}
+
+struct StructuredLogHandler: LogHandler {
+    let format: LogFormat
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var fields: [(String, String)] = [("time", Self.time()), ("level", event.level.rawValue), ("msg", event.message.description)]
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        // "step" first, then the rest by name: lines are easy to read and to diff.
+        for key in merged.keys.sorted(by: { $0 == "step" ? $1 != "step" : $1 == "step" ? false : $0 < $1 }) {
+            fields.append((key, "\(merged[key]!)"))
+        }
+        let line: String
+        switch format {
+        case .logfmt:
+            line = fields.map { "\($0.0)=\(Self.logfmtValue($0.1))" }.joined(separator: " ")
+        case .json:
+            line = "{" + fields.map { "\(Self.jsonString($0.0)):\(Self.jsonString($0.1))" }.joined(separator: ",") + "}"
+        }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    static func time() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
+    }
+
+    static func logfmtValue(_ value: String) -> String {
+        guard value.isEmpty || value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+    }
+
+    static func jsonString(_ value: String) -> String {
+        let data = (try? JSONEncoder().encode(value)) ?? Data("\"\"".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
