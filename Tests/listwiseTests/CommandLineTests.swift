@@ -303,6 +303,9 @@ final class CommandLineTests: XCTestCase {
         let second = try run(arguments)
         XCTAssertEqual(second.status, 3, second.stderr)
         XCTAssertTrue(second.stderr.contains("another refresh is running on this database (pid \(first.processIdentifier)"), second.stderr)
+        // Analysts read while the refresh writes (WAL).
+        let reading = try run(["status", "--db", db, "--models", models])
+        XCTAssertEqual(reading.status, 0, reading.stderr)
         XCTAssertTrue(first.isRunning, "the first refresh ended before it could be killed; give it more homes")
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()

@@ -150,45 +150,28 @@ struct ExportCandidate: Sendable {
     }
 }
 
-/// The result of writing the list file on another thread.
-final class WriteOutcome: @unchecked Sendable {
-    private let lock = NSLock()
-    private var result: Result<Void, any Error> = .success(())
-
-    func set(_ result: Result<Void, any Error>) {
-        lock.lock()
-        self.result = result
-        lock.unlock()
-    }
-
-    func get() throws {
-        lock.lock()
-        defer { lock.unlock() }
-        try result.get()
-    }
-}
-
 /// The candidates of one range of property ids.
 struct CandidatePart: Sendable {
     var rows: [ExportCandidate] = []
     var onMarket: [(probability: Double, hasProspect: Bool)] = []
 }
 
-/// The parts the export threads fetch, each set once.
-final class CandidateParts: @unchecked Sendable {
+/// What threads hand back, one slot each, each set once: the export's two halves of the run,
+/// and the list file written beside the history insert.
+final class ThreadResults<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
-    private var results: [Result<CandidatePart, any Error>?]
+    private var results: [Result<Value, any Error>?]
 
     init(count: Int) { results = Array(repeating: nil, count: count) }
 
-    func set(_ index: Int, _ result: Result<CandidatePart, any Error>) {
+    func set(_ index: Int, _ result: Result<Value, any Error>) {
         lock.lock()
         results[index] = result
         lock.unlock()
     }
 
-    /// Every part in order, or the first error.
-    func all() throws -> [CandidatePart] {
+    /// Every slot's value in order, or the first error (call once every thread is done).
+    func all() throws -> [Value] {
         lock.lock()
         defer { lock.unlock() }
         return try results.map { try $0!.get() }
@@ -254,16 +237,16 @@ extension AppDatabase {
     public func writeExport(_ export: PreparedExport, to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp").path
-        let written = WriteOutcome()
+        let written = ThreadResults<Void>(count: 1)
         let group = DispatchGroup()
         DispatchQueue.global().async(group: group) {
-            written.set(Result { try Self.writePrivateFile(export.content, to: temporary) })
+            written.set(0, Result { try Self.writePrivateFile(export.content, to: temporary) })
         }
         var renamed = false
         do {
             try record(export, destination: path) {
                 group.wait()
-                try written.get()
+                _ = try written.all()
                 guard rename(temporary, path) == 0 else {
                     throw ListwiseError.runtime("cannot write \(path): \(String(cString: strerror(errno)))")
                 }
@@ -360,7 +343,7 @@ extension AppDatabase {
                                 arguments: [run.id, run.rows / 2])
         } : nil
         let ranges = middle.map { [PropertyRange(upper: $0), PropertyRange(lower: $0)] } ?? [PropertyRange()]
-        let parts = CandidateParts(count: ranges.count)
+        let parts = ThreadResults<CandidatePart>(count: ranges.count)
         let includeOnMarket = settings.includeOnMarket
         let channel = settings.channel
         let queryArguments = arguments
