@@ -681,25 +681,9 @@ struct ExportBuilder: Sendable {
             }
         case .jsonl:
             forEachRow { row in
-                out.append("{" + zip(header, row).map { "\(Self.jsonString($0)):\(Self.jsonString($1))" }.joined(separator: ",") + "}\n")
+                out.append("{" + zip(header, row).map { "\(JSONText.quoted($0)):\(JSONText.quoted($1))" }.joined(separator: ",") + "}\n")
             }
         }
         return Data(out.bytes)
-    }
-
-    static func jsonString(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
     }
 }

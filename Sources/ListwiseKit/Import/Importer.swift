@@ -154,10 +154,9 @@ extension AppDatabase {
         }
     }
 
-    static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+    /// The timestamps listwise writes: ISO 8601 UTC with milliseconds (comparable as text).
+    public static func timestamp(_ date: Date) -> String {
+        ISO8601DateFormatter.listwise.string(from: date)
     }
 }
 

@@ -124,6 +124,13 @@ extension AppDatabase {
 
     /// Re-scores a labelled snapshot with `model` and returns the metrics.
     public func evaluateModel(_ model: LikelyToSellModel, asOfDay: Int?, marketRates: MarketRates = .standard) throws -> ModelMetrics {
+        try evaluateModels([model], asOfDay: asOfDay, marketRates: marketRates)[0]
+    }
+
+    /// The metrics of several models (of the same horizon) on one labelled snapshot, its
+    /// features built once (default date: the first model's validation snapshot).
+    public func evaluateModels(_ models: [LikelyToSellModel], asOfDay: Int?, marketRates: MarketRates = .standard) throws -> [ModelMetrics] {
+        guard let model = models.first else { return [] }
         guard let dataEnd = try lastEventDay() else {
             throw ListwiseError.usage("the database has no events: import events before evaluating")
         }
@@ -133,11 +140,12 @@ extension AppDatabase {
         }
         let table = try buildFeatures(FeatureSettings(asOfDays: [day], horizonDays: model.horizonDays, marketRates: marketRates,
                                                       dataEndDay: dataEnd))
-        let features = try model.rawFeatures()
-        if !table.hasOwnerHistory, let missing = features.first(where: \.needsOwnerHistory) {
-            throw ListwiseError.usage("the model needs '\(missing.name)', which comes from owners.csv, but the database has no owners")
-        }
         guard table.count > 0 else { throw ListwiseError.usage("no homes to evaluate at \(DayNumber.iso(day))") }
-        return Metrics.evaluate(y: table.label, p: try model.probabilities(table))
+        return try models.map { model in
+            if !table.hasOwnerHistory, let missing = try model.rawFeatures().first(where: \.needsOwnerHistory) {
+                throw ListwiseError.usage("the model needs '\(missing.name)', which comes from owners.csv, but the database has no owners")
+            }
+            return Metrics.evaluate(y: table.label, p: try model.probabilities(table))
+        }
     }
 }

@@ -179,8 +179,8 @@ extension AppDatabase {
         let new = try settings.retrain(self)
         // Both models scored on the same homes: the new model's validation snapshot.
         let validationDay = DayNumber.parse(new.validationAsOf)
-        let newMetrics = try evaluateModel(new, asOfDay: validationDay)
-        let old = try evaluateModel(model, asOfDay: validationDay)
+        let metrics = try evaluateModels([new, model], asOfDay: validationDay)
+        let (newMetrics, old) = (metrics[0], metrics[1])
         report.retrained = true
         if newMetrics.rocAUC < old.rocAUC {
             report.keptOldModel = true

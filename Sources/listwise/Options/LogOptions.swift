@@ -2,6 +2,7 @@
 // event to stderr: logfmt (`time=... level=info msg="imported" step=import file=a.csv`) or JSON.
 import ArgumentParser
 import Foundation
+import ListwiseKit
 import Logging
 
 enum LogFormat: String, ExpressibleByArgument, CaseIterable { case logfmt, json }
@@ -28,7 +29,7 @@ struct StructuredLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var fields: [(String, String)] = [("time", Self.time()), ("level", event.level.rawValue), ("msg", event.message.description)]
+        var fields: [(String, String)] = [("time", AppDatabase.timestamp(Date())), ("level", event.level.rawValue), ("msg", event.message.description)]
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         // "step" first, then the rest by name: lines are easy to read and to diff.
         for key in merged.keys.sorted(by: { $0 == "step" ? $1 != "step" : $1 == "step" ? false : $0 < $1 }) {
@@ -39,25 +40,14 @@ struct StructuredLogHandler: LogHandler {
         case .logfmt:
             line = fields.map { "\($0.0)=\(Self.logfmtValue($0.1))" }.joined(separator: " ")
         case .json:
-            line = "{" + fields.map { "\(Self.jsonString($0.0)):\(Self.jsonString($0.1))" }.joined(separator: ",") + "}"
+            line = "{" + fields.map { "\(JSONText.quoted($0.0)):\(JSONText.quoted($0.1))" }.joined(separator: ",") + "}"
         }
         FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
-
-    static func time() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
     }
 
     static func logfmtValue(_ value: String) -> String {
         guard value.isEmpty || value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }) else { return value }
         return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "\n", with: "\\n") + "\""
-    }
-
-    static func jsonString(_ value: String) -> String {
-        let data = (try? JSONEncoder().encode(value)) ?? Data("\"\"".utf8)
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -28,22 +28,8 @@ struct ScoreCommand: ParsableCommand {
         }
     }
 
-    static func newestModel() throws -> String {
-        let folder = "Models"
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder))?.filter { $0.hasSuffix(".json") } ?? []
-        let dated = names.map { name -> (String, Date) in
-            let path = (folder as NSString).appendingPathComponent(name)
-            let date = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? .distantPast
-            return (path, date)
-        }
-        guard let newest = dated.max(by: { $0.1 < $1.1 }) else {
-            throw ListwiseError.usage("no model in Models/: train one with 'listwise train' or give --model")
-        }
-        return newest.0
-    }
-
     func run() throws {
-        let modelFile = try model ?? Self.newestModel()
+        let modelFile = try model ?? AppDatabase.newestModel(in: "Models").path
         let loaded = try LikelyToSellModel.load(path: modelFile)
         let db = try database.open()
         let today = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date())
