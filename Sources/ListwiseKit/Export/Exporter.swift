@@ -338,11 +338,10 @@ extension AppDatabase {
             filter = "s.probability >= :minimum"
             arguments += ["minimum": minimum]
         }
-        let middle = run.rows >= settings.parallelFromRows ? try read { db in
-            try String.fetchOne(db, sql: "SELECT property_id FROM scores WHERE run_id = ? ORDER BY property_id LIMIT 1 OFFSET ?",
-                                arguments: [run.id, run.rows / 2])
-        } : nil
-        let ranges = middle.map { [PropertyRange(upper: $0), PropertyRange(lower: $0)] } ?? [PropertyRange()]
+        let ranges = try read { db in
+            try PropertyRange.split(db, parts: run.rows >= settings.parallelFromRows ? 2 : 1, count: run.rows,
+                                    ids: "SELECT property_id FROM scores WHERE run_id = ?", arguments: [run.id])
+        }
         let parts = ThreadResults<CandidatePart>(count: ranges.count)
         let includeOnMarket = settings.includeOnMarket
         let channel = settings.channel
@@ -618,36 +617,11 @@ struct ExportBuilder: Sendable {
     /// Calls `body` with each row in order (mail rows are made here, not kept).
     func forEachRow(_ body: ([String]) -> Void) {
         guard settings.channel == .mail else { return people.forEach(body) }
-        for household in households { body(Self.mailRow(household)) }
-    }
-
-    static func mailRow(_ household: Household) -> [String] {
-        [householdName(household.names), household.address.line1, household.address.line2, household.city, household.state,
-         household.zip, household.propertyAddress, probability(household.probability)]
-            + padded(household.reasons) + [household.prospectIDs.joined(separator: ";")]
-    }
-
-    /// A mail row straight into the CSV buffer (the row arrays of `mailRow` were 0.2 s of a
-    /// 100k-household export).
-    static func appendMailRow(_ household: Household, to out: inout ByteWriter) {
-        out.appendCSVField(householdName(household.names))
-        for field in [household.address.line1, household.address.line2, household.city, household.state, household.zip,
-                      household.propertyAddress] {
-            out.appendComma()
-            out.appendCSVField(field)
+        for household in households {
+            body([Self.householdName(household.names), household.address.line1, household.address.line2, household.city,
+                  household.state, household.zip, household.propertyAddress, Self.probability(household.probability)]
+                 + Self.padded(household.reasons) + [household.prospectIDs.joined(separator: ";")])
         }
-        out.appendComma()
-        out.append(probability(household.probability))
-        for index in 0..<3 {
-            out.appendComma()
-            if index < household.reasons.count { out.appendCSVField(household.reasons[index]) }
-        }
-        out.appendComma()
-        for (index, id) in household.prospectIDs.enumerated() {
-            if index > 0 { out.append(";") }
-            out.appendCSVField(id)
-        }
-        out.appendNewline()
     }
 
     var exportedProspectIDs: [String] {
@@ -674,11 +648,7 @@ struct ExportBuilder: Sendable {
         switch settings.format {
         case .csv:
             out.appendCSVRow(header)
-            if settings.channel == .mail {
-                for household in households { Self.appendMailRow(household, to: &out) }
-            } else {
-                for row in people { out.appendCSVRow(row) }
-            }
+            forEachRow { out.appendCSVRow($0) }
         case .jsonl:
             forEachRow { row in
                 out.append("{" + zip(header, row).map { "\(JSONText.quoted($0)):\(JSONText.quoted($1))" }.joined(separator: ",") + "}\n")

@@ -42,9 +42,6 @@ struct ByteWriter {
         bytes.append(0x22)
     }
 
-    mutating func appendComma() { bytes.append(0x2C) }
-    mutating func appendNewline() { bytes.append(0x0A) }
-
     mutating func appendCSVRow(_ fields: [String]) {
         for (index, field) in fields.enumerated() {
             if index > 0 { bytes.append(0x2C) }

@@ -475,4 +475,18 @@ struct PropertyRange: Sendable {
         case (_?, _?): return "WHERE property_id >= ?1 AND property_id < ?2"
         }
     }
+
+    /// `parts` ranges with about as many of the `count` ids of `ids` (a query of property_id
+    /// values, its arguments first) each; one unbounded range when there are too few ids.
+    static func split(_ db: Database, parts: Int, count: Int, ids: String, arguments: StatementArguments = []) throws -> [PropertyRange] {
+        guard parts > 1, count >= 2 * parts else { return [PropertyRange()] }
+        var bounds: [String] = []
+        for part in 1..<parts {
+            if let id = try String.fetchOne(db, sql: "\(ids) ORDER BY property_id LIMIT 1 OFFSET ?",
+                                            arguments: arguments + [count * part / parts]) {
+                bounds.append(id)
+            }
+        }
+        return (0...bounds.count).map { PropertyRange(lower: $0 == 0 ? nil : bounds[$0 - 1], upper: $0 == bounds.count ? nil : bounds[$0]) }
+    }
 }

@@ -172,15 +172,7 @@ extension AppDatabase {
     /// `parts` ranges of property ids with about as many homes each.
     static func propertyRanges(_ db: Database, parts: Int) throws -> [PropertyRange] {
         let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM properties") ?? 0
-        guard parts > 1, count >= 2 * parts else { return [PropertyRange()] }
-        var bounds: [String] = []
-        for part in 1..<parts {
-            if let id = try String.fetchOne(db, sql: "SELECT property_id FROM properties ORDER BY property_id LIMIT 1 OFFSET ?",
-                                            arguments: [count * part / parts]) {
-                bounds.append(id)
-            }
-        }
-        return (0...bounds.count).map { PropertyRange(lower: $0 == 0 ? nil : bounds[$0 - 1], upper: $0 == bounds.count ? nil : bounds[$0]) }
+        return try PropertyRange.split(db, parts: parts, count: count, ids: "SELECT property_id FROM properties")
     }
 
     /// Probabilities and reasons of one chunk of feature rows (not yet ranked).
