@@ -14,8 +14,15 @@ public struct RefreshSettings: Sendable {
     public var modelsFolder = "Models"
     public var asOfDay: Int
     public var now = Date()
-    /// How a retrain makes its model: `listwise train` with its defaults (settable for tests).
-    public var retrain: @Sendable (AppDatabase) throws -> LikelyToSellModel = { try $0.trainModel(TrainingSettings()).model }
+    /// The market-rate table for features (`--market-rates`; default the bundled one).
+    public var marketRates = MarketRates.standard
+    /// How a retrain makes its model: `listwise train` with its defaults and these market rates
+    /// (settable for tests).
+    public var retrain: @Sendable (AppDatabase, MarketRates) throws -> LikelyToSellModel = { db, rates in
+        var training = TrainingSettings()
+        training.marketRates = rates
+        return try db.trainModel(training).model
+    }
 
     public init(inbox: String, asOfDay: Int) {
         self.inbox = inbox
@@ -66,7 +73,7 @@ extension AppDatabase {
             for territory in settings.territories.isEmpty ? [nil] : settings.territories.map(Optional.some) {
                 let stepStarted = Date()
                 var scoreSettings = ScoreSettings(asOfDay: settings.asOfDay, territory: territory, modelFile: model.path)
-                scoreSettings.marketRates = .standard
+                scoreSettings.marketRates = settings.marketRates
                 let summary = try score(model: model.model, settings: scoreSettings)
                 report.scoreRuns.append(summary.runID)
                 logger.info("scored", metadata: ["step": "score", "territory": "\(territory ?? "all")", "run": "\(summary.runID)",
@@ -160,7 +167,7 @@ extension AppDatabase {
         if newest == nil, settings.retrainAfterDays != nil {
             // No model yet, and retraining is allowed: the first one.
             let started = Date()
-            let new = try settings.retrain(self)
+            let new = try settings.retrain(self, settings.marketRates)
             let path = Self.newModelPath(settings)
             try new.write(to: path)
             report.retrained = true
@@ -176,10 +183,10 @@ extension AppDatabase {
             return (current.path, model)
         }
         let started = Date()
-        let new = try settings.retrain(self)
+        let new = try settings.retrain(self, settings.marketRates)
         // Both models scored on the same homes: the new model's validation snapshot.
         let validationDay = DayNumber.parse(new.validationAsOf)
-        let metrics = try evaluateModels([new, model], asOfDay: validationDay)
+        let metrics = try evaluateModels([new, model], asOfDay: validationDay, marketRates: settings.marketRates)
         let (newMetrics, old) = (metrics[0], metrics[1])
         report.retrained = true
         if newMetrics.rocAUC < old.rocAUC {

@@ -43,6 +43,7 @@ struct RefreshCommand: ParsableCommand {
         settings.retrainAfterDays = retrainAfter
         settings.territories = territory
         settings.modelsFolder = models
+        settings.marketRates = try asOf.rates()
         let report = try db.refresh(settings, logger: logger)
         if !report.failed.isEmpty {
             throw ListwiseError.runtime("refused: " + report.failed.keys.sorted().map { "\($0) (\(report.failed[$0]!))" }.joined(separator: "; "))

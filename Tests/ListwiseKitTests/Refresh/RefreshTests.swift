@@ -96,7 +96,7 @@ final class RefreshTests: TemporaryFolderTestCase {
         // The old model is better than what the retrain makes: it stays.
         var keep = settings(path("empty-inbox"), models: try models(with: good, age: 40))
         keep.retrainAfterDays = 30
-        keep.retrain = { _ in worse }
+        keep.retrain = { _, _ in worse }
         let kept = try db.refresh(keep, logger: logger)
         XCTAssertTrue(kept.retrained)
         XCTAssertTrue(kept.keptOldModel)
@@ -112,6 +112,12 @@ final class RefreshTests: TemporaryFolderTestCase {
         XCTAssertEqual(files(path("models")).count, 2)
         XCTAssertNotEqual(replaced.model, path("models") + "/old.json")
         XCTAssertEqual(try db.scoreRun(id: replaced.scoreRuns[0], territory: nil).modelFile, replaced.model)
+        // The rescoring uses the given market rates (rate lock-in is a feature).
+        var flatRates = settings(path("empty-inbox"), models: path("models"))
+        flatRates.marketRates = MarketRates(yearly: (1990...2030).map { ($0, 20.0) })
+        let flatRun = try db.refresh(flatRates, logger: logger).scoreRuns[0]
+        XCTAssertNotEqual(try db.scoredHomes(runID: flatRun).map(\.probability),
+                          try db.scoredHomes(runID: replaced.scoreRuns[0]).map(\.probability))
         // Not old enough: no retrain.
         var young = settings(path("empty-inbox"), models: path("models"))
         young.retrainAfterDays = 30
