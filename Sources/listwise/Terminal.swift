@@ -1,11 +1,21 @@
 // stderr output for humans: error lines, summaries, and progress (only on a terminal).
 import Foundation
+import ListwiseKit
 
 enum Terminal {
     static let stderrIsTTY = isatty(FileHandle.standardError.fileDescriptor) == 1
 
     static func error(_ message: String) {
         write("listwise: error: \(message)\n")
+    }
+
+    static func warning(_ message: String) {
+        write("listwise: warning: \(message)\n")
+    }
+
+    /// Warns (one line) when `run` is older than the newest model in Models/ or the newest import.
+    static func warnIfStale(_ run: ScoreRunRecord, in db: AppDatabase) throws {
+        if let message = try db.stalenessWarning(for: run) { warning(message) }
     }
 
     static func line(_ message: String) {

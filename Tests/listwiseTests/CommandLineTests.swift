@@ -340,4 +340,120 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual((json?["counts"] as? [String: Any])?["properties"] as? Int, 4000)
         XCTAssertEqual((json?["last_refresh"] as? [String: Any])?["status"] as? String, "partial")
     }
+
+    func testStaleRunsWarnAndRefreshRescoresEveryTerritory() throws {
+        let db = path("fresh.db")
+        XCTAssertEqual(try run(["sample", "--properties", "1500", "--seed", "12", "--out", path("county")]).status, 0)
+        XCTAssertEqual(try run(["import", path("county"), "--db", db]).status, 0)
+        // Models/ of the working folder is where score, export, scores and report look.
+        let train = try run(["train", "--db", db, "--l2", "1", "--out", "Models/first.json"])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        XCTAssertEqual(try run(["territory", "add", "busy", "--zips", "94500", "--db", db]).status, 0)
+        XCTAssertEqual(try run(["territory", "add", "quiet", "--zips", "94501", "--db", db]).status, 0)
+
+        let unscored = try run(["export", "--db", db, "--territory", "busy", "--channel", "mail", "--campaign", "c", "--top", "5"])
+        XCTAssertEqual(unscored.status, 2, unscored.stderr)
+        XCTAssertTrue(unscored.stderr.contains("run 'listwise score --territory busy' first"), unscored.stderr)
+        XCTAssertEqual(unscored.stderr.split(separator: "\n").count, 1, unscored.stderr)
+        let unknown = try run(["scores", "--db", db, "--territory", "nowhere"])
+        XCTAssertEqual(unknown.status, 2, unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("no territory named 'nowhere'"), unknown.stderr)
+
+        // An as-of date far past the data: scored, with a warning.
+        let late = try run(["score", "--db", db, "--territory", "busy", "--as-of", "2026-06-30"])
+        XCTAssertEqual(late.status, 0, late.stderr)
+        XCTAssertTrue(late.stderr.contains("scores describe data that ends on 2025-12-"), late.stderr)
+        let busy = try run(["score", "--db", db, "--territory", "busy", "--as-of", "2025-12-31"])
+        XCTAssertEqual(busy.status, 0, busy.stderr)
+        XCTAssertFalse(busy.stderr.contains("warning"), busy.stderr)
+        XCTAssertEqual(try run(["score", "--db", db, "--territory", "quiet", "--as-of", "2025-12-31"]).status, 0)
+
+        let fresh = try run(["scores", "--db", db, "--territory", "busy", "--top", "3"])
+        XCTAssertEqual(fresh.status, 0, fresh.stderr)
+        XCTAssertFalse(fresh.stderr.contains("warning"), fresh.stderr)
+
+        // New data arrive: every reader of busy's run says so and names the command that renews it.
+        try write("more-events.csv", "property_id,event_type,event_date,amount,rate\n" + "06001000001,VALUATION,2025-12-31,500000,\n")
+        let more = try run(["import", "events", path("more-events.csv"), "--db", db])
+        XCTAssertEqual(more.status, 0, more.stderr)
+        let readers: [[String]] = [
+            ["scores", "--db", db, "--territory", "busy", "--top", "3"],
+            ["report", "--db", db, "--territory", "busy"],
+            ["export", "--db", db, "--territory", "busy", "--channel", "mail", "--campaign", "c", "--top", "5", "--out", path("l.csv")],
+        ]
+        for arguments in readers {
+            let result = try run(arguments)
+            XCTAssertEqual(result.status, 0, "\(arguments): \(result.stderr)")
+            let warnings = result.stderr.split(separator: "\n").filter { $0.contains("warning") }
+            XCTAssertEqual(warnings.count, 1, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(warnings.first?.contains("older than the newest import (more-events.csv") == true, result.stderr)
+            XCTAssertTrue(warnings.first?.contains("run 'listwise score --territory busy'") == true, result.stderr)
+        }
+
+        // A newer model: the same warning names it.
+        XCTAssertEqual(try run(["train", "--db", db, "--l2", "1", "--out", "Models/second.json"]).status, 0)
+        let newModel = try run(["scores", "--db", db, "--territory", "quiet", "--top", "1"])
+        XCTAssertTrue(newModel.stderr.contains("the newest model (Models/second.json"), newModel.stderr)
+
+        // A refresh without --territory renews the county and every territory: no warnings after it.
+        try FileManager.default.createDirectory(atPath: path("inbox"), withIntermediateDirectories: true)
+        let refresh = try run(["refresh", "--db", db, "--inbox", path("inbox"), "--as-of", "2025-12-31", "--log-format", "json"])
+        XCTAssertEqual(refresh.status, 0, refresh.stderr)
+        let scored = refresh.stderr.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String])?["territory"]
+        }
+        XCTAssertEqual(scored, ["all", "busy", "quiet"])
+        for name in ["busy", "quiet"] {
+            let after = try run(["scores", "--db", db, "--territory", name, "--top", "1"])
+            XCTAssertEqual(after.status, 0, after.stderr)
+            XCTAssertFalse(after.stderr.contains("warning"), after.stderr)
+        }
+        let status = try run(["status", "--db", db])
+        XCTAssertEqual(status.status, 0, status.stderr)
+        XCTAssertTrue(status.stdout.hasSuffix("\n"), status.stdout)
+    }
+
+    func testPrivateDatabaseAndUnwritableOrEmptyDatabases() throws {
+        // A database readable by others: one warning saying the chmod to run.
+        let shared = path("shared.db")
+        XCTAssertEqual(try run(["status", "--db", shared]).status, 0)
+        let mode = (try FileManager.default.attributesOfItem(atPath: shared)[.posixPermissions] as! NSNumber).intValue & 0o777
+        XCTAssertEqual(mode, 0o600, "created owner-only")
+        XCTAssertEqual(chmod(shared, 0o644), 0)
+        let warned = try run(["status", "--db", shared])
+        XCTAssertEqual(warned.status, 0, warned.stderr)
+        XCTAssertEqual(warned.stderr.split(separator: "\n").count, 1, warned.stderr)
+        XCTAssertTrue(warned.stderr.contains("chmod 600 \(shared)"), warned.stderr)
+        // No score run, no model: every line of status ends with a newline.
+        XCTAssertTrue(warned.stdout.hasSuffix("\n"), warned.stdout)
+        XCTAssertTrue(warned.stdout.contains("last score run: none\n"), warned.stdout)
+
+        // A database this user cannot write: one line naming the file, exit 2. (root writes any
+        // file, so as root the command runs as nobody.)
+        XCTAssertEqual(chmod(shared, 0o444), 0)
+        let arguments = ["status", "--db", shared]
+        let result: (status: Int32, stdout: String, stderr: String)
+        if getuid() == 0 {
+            guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser") else { throw XCTSkip("runuser is missing") }
+            XCTAssertEqual(chmod(folder.path, 0o755), 0)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            process.arguments = ["-u", "nobody", "--", binary.path] + arguments
+            process.currentDirectoryURL = URL(fileURLWithPath: "/")
+            let err = Pipe()
+            process.standardError = err
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            result = (process.terminationStatus, "", stderr)
+        } else {
+            result = try run(arguments)
+        }
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains(shared), result.stderr)
+        XCTAssertTrue(result.stderr.contains("not writable by this user"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("SQLite error"), result.stderr)
+    }
 }

@@ -2,16 +2,24 @@
 // exposes intention-named operations. Nothing else opens the file.
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public final class AppDatabase: Sendable {
     /// The writer is private; other parts of listwise go through the methods of this type.
     let writer: any DatabaseWriter
     public let path: String
+    /// Set when an existing database file is readable by group or others: it holds owners'
+    /// names and contacts. The command line prints it once.
+    public let permissionWarning: String?
 
-    /// Opens (creating if needed) the database at `path` and applies pending migrations.
-    public init(path: String) throws {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations. A new
+    /// database is created 0600 whatever the umask (SQLite gives its -wal and -shm files the
+    /// database's mode). A read-only or locked file is a usage error naming the file.
+    public init(path: String, busyTimeoutSeconds: Double = 30) throws {
         var config = Configuration()
-        config.busyMode = .timeout(30)
+        config.busyMode = .timeout(busyTimeoutSeconds)
         config.foreignKeysEnabled = true
         config.prepareDatabase { db in
             // WAL + NORMAL is durable at every commit point that matters to us (a crash can lose
@@ -24,13 +32,47 @@ public final class AppDatabase: Sendable {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ListwiseError.usage("database folder does not exist: \(directory)")
         }
+        permissionWarning = try Self.createPrivately(path)
         do {
             writer = try DatabasePool(path: path, configuration: config)
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
-            throw ListwiseError.usage("\(path) is not a listwise database (not an SQLite file)")
+            try Self.migrator.migrate(writer)
+        } catch let error as DatabaseError {
+            throw Self.openingError(error, path: path)
         }
         self.path = path
-        try Self.migrator.migrate(writer)
+    }
+
+    /// Creates a missing database file with mode 0600 (fchmod: the umask does not apply), or
+    /// returns a warning when an existing one is readable by group or others.
+    private static func createPrivately(_ path: String) throws -> String? {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            let mode = info.st_mode & 0o777
+            guard mode & 0o077 != 0 else { return nil }
+            return "\(path) is readable by other users (mode \(String(mode, radix: 8))) and holds owners' names and contacts: run 'chmod 600 \(path)*'"
+        }
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd < 0 {
+            if errno == EEXIST { return nil }
+            throw ListwiseError.usage("\(path): cannot create the database: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        _ = fchmod(fd, 0o600)
+        return nil
+    }
+
+    /// SQLite's errors while opening, in words a user can act on.
+    private static func openingError(_ error: DatabaseError, path: String) -> Error {
+        switch error.resultCode {
+        case .SQLITE_NOTADB:
+            return ListwiseError.usage("\(path) is not a listwise database (not an SQLite file)")
+        case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_CANTOPEN, .SQLITE_AUTH:
+            return ListwiseError.usage("\(path): the database (or its folder, for the -wal and -shm files) is not writable by this user: check its owner and permissions (listwise needs to write it, even to read)")
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return ListwiseError.usage("\(path): the database is locked by another process (an import, a refresh or an SQLite tool holding an exclusive lock): try again when it has finished")
+        default:
+            return error
+        }
     }
 
     /// Applied migrations, in order; used by `status` and tests.

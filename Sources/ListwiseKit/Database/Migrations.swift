@@ -188,6 +188,14 @@ extension AppDatabase {
                 ALTER TABLE score_runs ADD COLUMN feature_counts TEXT;
                 """)
         }
+        migrator.registerMigration("v6-newest-event-date") { db in
+            // Kept per events import so that `score` knows where the data end without a scan of
+            // the events; filled once here for databases imported before.
+            try db.execute(sql: """
+                ALTER TABLE imports ADD COLUMN newest_event_date TEXT;
+                UPDATE imports SET newest_event_date = (SELECT max(event_date) FROM events) WHERE kind = 'events';
+                """)
+        }
         return migrator
     }
 }

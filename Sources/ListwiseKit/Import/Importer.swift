@@ -132,7 +132,8 @@ extension AppDatabase {
                     id: nil, kind: kind.rawValue, file: path, sha256: reader.checksumHex(),
                     startedAt: Self.timestamp(started), finishedAt: Self.timestamp(Date()),
                     rows: summary.rows, inserted: summary.inserted, updated: summary.updated,
-                    unchanged: summary.unchanged, rejected: summary.rejected)
+                    unchanged: summary.unchanged, rejected: summary.rejected,
+                    newestEventDate: loader.newestEventDate.isEmpty ? nil : String(decoding: loader.newestEventDate, as: UTF8.self))
                 try run.insert(db)
                 summary.importID = run.id
                 return .commit
@@ -180,7 +181,8 @@ final class RejectsWriter {
 
     func write(file: String, line: Int, column: String, value: String, reason: RejectReason) throws {
         if handle == nil {
-            guard FileManager.default.createFile(atPath: temporaryPath, contents: Self.header),
+            // Rejected rows carry names, emails and phones: owner-only, like the database.
+            guard FileManager.default.createFile(atPath: temporaryPath, contents: Self.header, attributes: [.posixPermissions: 0o600]),
                   let opened = FileHandle(forWritingAtPath: temporaryPath) else {
                 throw ListwiseError.runtime("\(finalPath): cannot create the rejects file")
             }

@@ -30,6 +30,10 @@ final class RowLoader {
     /// lookup serves a run of rows (16M events: 1M lookups instead of 16M foreign-key checks;
     /// events import went from 308k to 420k rows/s with the other changes of that commit).
     private var lastKnownProperty: [UInt8] = []
+    /// The latest event_date among the rows loaded (events only): read by `score` to warn when
+    /// its as-of date is far past the data, without scanning 16M events (a max() scan, ~0.8 s at 1M homes).
+    private(set) var newestEventDate: [UInt8] = []
+    private var pendingEventDate: UnsafeRawBufferPointer?
 
     init(kind: ImportKind, resolved: ResolvedColumns, header: [String], db: Database) throws {
         self.kind = kind
@@ -129,6 +133,7 @@ final class RowLoader {
             return .rejected(column: header[column], value: reader.string(column), reason: .malformedRecord)
         }
         let statement = self.statement
+        pendingEventDate = nil
         sqlite3_clear_bindings(statement)
         for (specIndex, spec) in specs.enumerated() {
             guard let parameter = parameterIndex[specIndex] else { continue }
@@ -181,6 +186,7 @@ final class RowLoader {
                 sqlite3_bind_int64(statement, parameter, value ? 1 : 0)
             case .date:
                 guard isValidDate(raw) else { return reject(reader, specIndex, .badDate) }
+                if kind == .events { pendingEventDate = UnsafeRawBufferPointer(start: base, count: 10) }
                 sqlite3_bind_text(statement, parameter, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), 10, nil)
             case .enumeration:
                 guard let match = enumValues[specIndex].first(where: { candidate in
@@ -197,6 +203,10 @@ final class RowLoader {
         sqlite3_reset(statement)
         switch result {
         case SQLITE_DONE:
+            if let date = pendingEventDate, newestEventDate.lexicographicallyPrecedes(date) {
+                newestEventDate = Array(date)
+            }
+            pendingEventDate = nil
             return sqlite3_total_changes64(connection) > before ? .changed : .unchanged
         default:
             throw ListwiseError.runtime("\(reader.path):\(reader.recordLine): database error: \(message) (\(extendedResult))")

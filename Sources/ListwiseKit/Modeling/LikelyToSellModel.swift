@@ -38,12 +38,15 @@ public struct LikelyToSellModel: Codable, Equatable, Sendable {
     public var notes: [String]
     /// Each raw feature's training distribution, for drift; nil in models made before it was kept.
     public var featureProfiles: [FeatureProfile]?
+    /// How `--l2 auto` chose `l2` on the inner split; nil when the penalty was given. Its
+    /// figures never involve the out-of-time validation in `metrics`.
+    public var tuning: PenaltyTuning?
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version", createdAt = "created_at", horizonDays = "horizon_days"
         case trainingAsOf = "training_as_of", validationAsOf = "validation_as_of", l2, converged, iterations
         case features, intercept, coefficients, metrics, rows
-        case trainingFingerprint = "training_fingerprint", notes, featureProfiles = "feature_profiles"
+        case trainingFingerprint = "training_fingerprint", notes, featureProfiles = "feature_profiles", tuning
     }
 
     public var columnNames: [String] { features.flatMap(\.columns) }

@@ -1,5 +1,6 @@
 // The training protocol (SPEC §2): fit on K stacked snapshots T − h, T − 2h, ..., validate out
-// of time at T, optionally choosing the L2 penalty by that validation.
+// of time at T once. A penalty chosen by `--l2 auto` is chosen on an inner time split that ends
+// before T (see `PenaltyTuning`): no choice ever sees the reported validation.
 import Foundation
 
 public struct TrainingSettings: Sendable {
@@ -8,28 +9,54 @@ public struct TrainingSettings: Sendable {
     public var asOfDay: Int?
     public var horizonDays = 365
     public var snapshots = 2
-    public var penalty: Penalty = .fixed(1)
+    public var penalty: Penalty = TrainingSettings.defaultPenalty
     public var marketRates = MarketRates.standard
     /// Candidates for `--l2 auto`.
     public var penaltyGrid: [Double] = [0.01, 0.1, 1, 10, 100, 1000]
 
+    /// The default of `train` and of the refresh's retrain (see the README's tuning section for
+    /// the measurements behind it).
+    public static let defaultPenalty = Penalty.auto
+
     public init() {}
 }
 
+/// One candidate penalty, scored on the inner split.
 public struct PenaltyTrial: Codable, Equatable, Sendable {
     public var l2: Double
-    public var validationLogLoss: Double
-    public var validationAUC: Double
+    public var logLoss: Double
+    public var rocAUC: Double
+
+    enum CodingKeys: String, CodingKey { case l2, logLoss = "log_loss", rocAUC = "roc_auc" }
+}
+
+/// How `--l2 auto` chose the penalty: fitted on the older training snapshots, scored on the
+/// newest training snapshot (whose labels end at T, before the out-of-time validation's
+/// outcomes begin), then the model was refitted on every training snapshot with the chosen
+/// penalty. Kept in the model file apart from the out-of-time metrics.
+public struct PenaltyTuning: Codable, Equatable, Sendable {
+    public var innerTrainingAsOf: [String]
+    public var innerValidationAsOf: String
+    public var innerTrainingRows: Int
+    public var innerValidationRows: Int
+    public var trials: [PenaltyTrial]
+    public var chosenL2: Double
+
+    enum CodingKeys: String, CodingKey {
+        case innerTrainingAsOf = "inner_training_as_of", innerValidationAsOf = "inner_validation_as_of"
+        case innerTrainingRows = "inner_training_rows", innerValidationRows = "inner_validation_rows"
+        case trials, chosenL2 = "chosen_l2"
+    }
 }
 
 public struct TrainingResult: Sendable {
     public var model: LikelyToSellModel
-    public var trials: [PenaltyTrial]
     public var warnings: [String]
 }
 
 extension AppDatabase {
-    /// Builds the snapshots' features, fits, validates out of time, and returns the model.
+    /// Builds the snapshots' features, chooses the penalty on the inner split when asked, fits
+    /// on every training snapshot, validates once out of time at T, and returns the model.
     public func trainModel(_ settings: TrainingSettings, progress: ((String) -> Void)? = nil) throws -> TrainingResult {
         guard settings.horizonDays > 0, settings.snapshots > 0 else {
             throw ListwiseError.usage("horizon and snapshots must be positive")
@@ -37,14 +64,22 @@ extension AppDatabase {
         guard let dataEnd = try lastEventDay() else {
             throw ListwiseError.usage("the database has no events: import events before training")
         }
-        let validationDay = settings.asOfDay ?? dataEnd - settings.horizonDays
-        guard validationDay + settings.horizonDays <= dataEnd else {
-            throw ListwiseError.usage("as-of \(DayNumber.iso(validationDay)) + \(settings.horizonDays) days is past the last event (\(DayNumber.iso(dataEnd))): its labels are not known yet; use --as-of \(DayNumber.iso(dataEnd - settings.horizonDays)) or earlier")
+        let h = settings.horizonDays
+        let validationDay = settings.asOfDay ?? dataEnd - h
+        guard validationDay + h <= dataEnd else {
+            throw ListwiseError.usage("as-of \(DayNumber.iso(validationDay)) + \(h) days is past the last event (\(DayNumber.iso(dataEnd))): its labels are not known yet; use --as-of \(DayNumber.iso(dataEnd - h)) or earlier")
         }
-        let trainingDays = (1...settings.snapshots).reversed().map { validationDay - $0 * settings.horizonDays }
-        let asOfDays = trainingDays + [validationDay]
+        let trainingDays = (1...settings.snapshots).reversed().map { validationDay - $0 * h }
+        // The inner split: the newest training snapshot validates fits on the older ones (with one
+        // training snapshot, the snapshot one horizon before it is added for the inner fit only).
+        var innerTrainingDays: [Int] = []
+        if settings.penalty == .auto {
+            innerTrainingDays = settings.snapshots > 1 ? Array(trainingDays.dropLast()) : [validationDay - 2 * h]
+        }
+        let innerValidationDay = trainingDays.last!
+        let asOfDays = Array(Set(innerTrainingDays + trainingDays + [validationDay])).sorted()
         progress?("building features for \(asOfDays.map(DayNumber.iso).joined(separator: ", "))")
-        let table = try buildFeatures(FeatureSettings(asOfDays: asOfDays, horizonDays: settings.horizonDays,
+        let table = try buildFeatures(FeatureSettings(asOfDays: asOfDays, horizonDays: h,
                                                       marketRates: settings.marketRates, dataEndDay: dataEnd)) { done in
             progress?("features: \(done) properties")
         }
@@ -52,9 +87,12 @@ extension AppDatabase {
         if table.marketRateCarried {
             warnings.append("an as-of date is past the end of the market-rate table: its last rate was carried forward")
         }
-        let validationIndex = Int32(settings.snapshots)
-        let trainingRows = (0..<table.count).filter { table.snapshot[$0] < validationIndex }
-        let validationRows = (0..<table.count).filter { table.snapshot[$0] == validationIndex }
+        func rows(on days: [Int]) -> [Int] {
+            let indices = Set(days.map { Int32(asOfDays.firstIndex(of: $0)!) })
+            return (0..<table.count).filter { indices.contains(table.snapshot[$0]) }
+        }
+        let trainingRows = rows(on: trainingDays)
+        let validationRows = rows(on: [validationDay])
         guard !trainingRows.isEmpty, !validationRows.isEmpty else {
             throw ListwiseError.usage("no homes exist at the training or validation dates; import more history or choose another --as-of")
         }
@@ -71,55 +109,85 @@ extension AppDatabase {
             notes.append("no owners.csv history: owner age, absentee and corporate features were left out")
             warnings.append(notes.last!)
         }
+
+        var tuning: PenaltyTuning?
+        let l2: Double
+        switch settings.penalty {
+        case .fixed(let value):
+            l2 = value
+        case .auto:
+            let chosen = try tunePenalty(table, features: features, grid: settings.penaltyGrid,
+                                         fitRows: rows(on: innerTrainingDays), validationRows: rows(on: [innerValidationDay]),
+                                         progress: progress)
+            tuning = PenaltyTuning(innerTrainingAsOf: innerTrainingDays.map(DayNumber.iso),
+                                   innerValidationAsOf: DayNumber.iso(innerValidationDay),
+                                   innerTrainingRows: chosen.fitRows, innerValidationRows: chosen.validationRows,
+                                   trials: chosen.trials, chosenL2: chosen.l2)
+            l2 = chosen.l2
+        }
+
         let transforms = features.map { feature in
             FeaturePlan.learn(feature, values: trainingRows.map { table.values[feature.rawValue][$0] })
         }
         progress?("design matrix: \(trainingRows.count) x \(transforms.reduce(0) { $0 + $1.columns.count })")
         let trainingDesign = try DesignMatrix.build(table, transforms: transforms, rows: trainingRows)
+        progress?("fitting with l2 = \(l2)")
+        let fit = try LogisticRegression.fit(trainingDesign, trainingLabels, settings: LogisticSettings(l2: l2))
+        let fingerprint = DesignMatrix.fingerprint(trainingDesign, labels: trainingLabels)
+        // The one look at T: after every choice is made.
         let validationDesign = try DesignMatrix.build(table, transforms: transforms, rows: validationRows)
-
-        func fitAndValidate(_ l2: Double) throws -> (LogisticFit, ModelMetrics) {
-            let fit = try LogisticRegression.fit(trainingDesign, trainingLabels, settings: LogisticSettings(l2: l2))
-            let eta = try BLAS.multiply(validationDesign, fit.coefficients)
-            let p = eta.map { LogisticRegression.sigmoid($0 + fit.intercept) }
-            return (fit, Metrics.evaluate(y: validationLabels, p: p))
-        }
-        var trials: [PenaltyTrial] = []
-        var best: (l2: Double, fit: LogisticFit, metrics: ModelMetrics)?
-        let candidates: [Double]
-        switch settings.penalty {
-        case .fixed(let l2): candidates = [l2]
-        case .auto: candidates = settings.penaltyGrid
-        }
-        for l2 in candidates {
-            progress?("fitting with l2 = \(l2)")
-            let (fit, metrics) = try fitAndValidate(l2)
-            trials.append(PenaltyTrial(l2: l2, validationLogLoss: metrics.logLoss, validationAUC: metrics.rocAUC))
-            if best == nil || metrics.logLoss < best!.metrics.logLoss { best = (l2, fit, metrics) }
-        }
-        let chosen = best!
-        if !chosen.fit.converged {
-            warnings.append(chosen.fit.separable
+        let eta = try BLAS.multiply(validationDesign, fit.coefficients)
+        let metrics = Metrics.evaluate(y: validationLabels, p: eta.map { LogisticRegression.sigmoid($0 + fit.intercept) })
+        if !fit.converged {
+            warnings.append(fit.separable
                 ? "the training data look separable: probabilities reach 0 or 1; use a larger --l2"
-                : "the fit did not converge in \(chosen.fit.iterations) iterations")
+                : "the fit did not converge in \(fit.iterations) iterations")
         }
         let model = LikelyToSellModel(
             formatVersion: LikelyToSellModel.formatVersion,
             createdAt: Self.timestamp(Date()),
-            horizonDays: settings.horizonDays,
+            horizonDays: h,
             trainingAsOf: trainingDays.map(DayNumber.iso),
             validationAsOf: DayNumber.iso(validationDay),
-            l2: chosen.l2, converged: chosen.fit.converged, iterations: chosen.fit.iterations,
-            features: transforms, intercept: chosen.fit.intercept, coefficients: chosen.fit.coefficients,
-            metrics: chosen.metrics,
+            l2: l2, converged: fit.converged, iterations: fit.iterations,
+            features: transforms, intercept: fit.intercept, coefficients: fit.coefficients,
+            metrics: metrics,
             rows: .init(training: trainingRows.count, trainingPositives: Int(trainingLabels.reduce(0, +)),
                         validation: validationRows.count, validationPositives: Int(validationLabels.reduce(0, +))),
-            trainingFingerprint: DesignMatrix.fingerprint(trainingDesign, labels: trainingLabels),
+            trainingFingerprint: fingerprint,
             notes: notes,
             featureProfiles: features.map { feature in
                 FeatureProfile.learn(feature.name, values: trainingRows.map { table.values[feature.rawValue][$0] })
-            })
-        return TrainingResult(model: model, trials: trials, warnings: warnings)
+            },
+            tuning: tuning)
+        return TrainingResult(model: model, warnings: warnings)
+    }
+
+    /// Fits every candidate penalty on `fitRows` (transforms learned from those rows alone) and
+    /// keeps the one with the lowest log loss on `validationRows`. Never given rows of T.
+    private func tunePenalty(_ table: FeatureTable, features: [RawFeature], grid: [Double], fitRows: [Int],
+                             validationRows: [Int], progress: ((String) -> Void)?)
+        throws -> (l2: Double, trials: [PenaltyTrial], fitRows: Int, validationRows: Int) {
+        let fitLabels = fitRows.map { table.label[$0] }
+        let validationLabels = validationRows.map { table.label[$0] }
+        guard Set(fitLabels).count == 2, Set(validationLabels).count == 2 else {
+            throw ListwiseError.usage("--l2 auto needs both classes in the older training snapshots and in the newest one; import more history or give --l2 a number")
+        }
+        let transforms = features.map { feature in
+            FeaturePlan.learn(feature, values: fitRows.map { table.values[feature.rawValue][$0] })
+        }
+        let fitDesign = try DesignMatrix.build(table, transforms: transforms, rows: fitRows)
+        let validationDesign = try DesignMatrix.build(table, transforms: transforms, rows: validationRows)
+        var trials: [PenaltyTrial] = []
+        for l2 in grid {
+            progress?("inner split: fitting with l2 = \(l2)")
+            let fit = try LogisticRegression.fit(fitDesign, fitLabels, settings: LogisticSettings(l2: l2))
+            let eta = try BLAS.multiply(validationDesign, fit.coefficients)
+            let metrics = Metrics.evaluate(y: validationLabels, p: eta.map { LogisticRegression.sigmoid($0 + fit.intercept) })
+            trials.append(PenaltyTrial(l2: l2, logLoss: metrics.logLoss, rocAUC: metrics.rocAUC))
+        }
+        let best = trials.min { $0.logLoss < $1.logLoss }!
+        return (best.l2, trials, fitRows.count, validationRows.count)
     }
 
     /// Re-scores a labelled snapshot with `model` and returns the metrics.

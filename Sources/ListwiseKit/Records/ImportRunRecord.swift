@@ -14,10 +14,12 @@ public struct ImportRunRecord: Codable, Equatable, Sendable, FetchableRecord, Mu
     public var updated: Int
     public var unchanged: Int
     public var rejected: Int
+    /// Events imports: the latest event_date among the file's good rows.
+    public var newestEventDate: String?
 
     public enum CodingKeys: String, CodingKey, ColumnExpression {
         case id, kind, file, sha256, startedAt = "started_at", finishedAt = "finished_at"
-        case rows, inserted, updated, unchanged, rejected
+        case rows, inserted, updated, unchanged, rejected, newestEventDate = "newest_event_date"
     }
     public typealias Columns = CodingKeys
 

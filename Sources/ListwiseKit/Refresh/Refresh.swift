@@ -8,7 +8,7 @@ public struct RefreshSettings: Sendable {
     public var inbox: String
     /// Retrain when the active model is older than this many days; nil: never.
     public var retrainAfterDays: Int?
-    /// Territories to rescore; empty: every property.
+    /// Territories to rescore; empty: every property and every defined territory.
     public var territories: [String] = []
     /// Where models live; the newest .json is the active model.
     public var modelsFolder = "Models"
@@ -70,7 +70,11 @@ extension AppDatabase {
         do {
             try importInbox(settings, logger: logger, report: &report)
             let model = try activeModel(settings, logger: logger, report: &report)
-            for territory in settings.territories.isEmpty ? [nil] : settings.territories.map(Optional.some) {
+            // Without --territory: the county and every defined territory, so that no territory's
+            // run (which exports and reports read) is left behind on an old model or old data.
+            let scopes: [String?] = settings.territories.isEmpty
+                ? [nil] + (try territories().map { Optional.some($0.name) }) : settings.territories.map(Optional.some)
+            for territory in scopes {
                 let stepStarted = Date()
                 var scoreSettings = ScoreSettings(asOfDay: settings.asOfDay, territory: territory, modelFile: model.path)
                 scoreSettings.marketRates = settings.marketRates

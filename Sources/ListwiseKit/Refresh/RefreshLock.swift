@@ -13,8 +13,9 @@ public final class RefreshLock {
     /// (exit code 3) at once when another live process holds it.
     public init(databasePath: String, now: Date = Date()) throws {
         path = databasePath + ".refresh.lock"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ListwiseError.runtime("cannot open the lock file \(path): \(String(cString: strerror(errno)))") }
+        _ = fchmod(fd, 0o600)   // whatever the umask, like the database it sits beside
         let previous = Self.readOwner(fd)
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)

@@ -56,7 +56,13 @@ extension AppDatabase {
             var request = ScoreRunRecord.order(ScoreRunRecord.Columns.id.desc)
             if let territory { request = request.filter(ScoreRunRecord.Columns.territory == territory) }
             guard let run = try request.fetchOne(db) else {
-                throw ListwiseError.usage("no score run\(territory.map { " for territory \($0)" } ?? ""): run 'listwise score' first")
+                if let territory {
+                    guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM territories WHERE name = ?)", arguments: [territory]) == true else {
+                        throw ListwiseError.usage("no territory named '\(territory)': see 'listwise territory list'")
+                    }
+                    throw ListwiseError.usage("territory \(territory) has no score run of its own: run 'listwise score --territory \(territory)' first")
+                }
+                throw ListwiseError.usage("no score run: run 'listwise score' first")
             }
             return run
         }

@@ -59,6 +59,7 @@ extension AppDatabase {
         if settings.marketRates.ratePercent(year: civil.year, month: civil.month).carried {
             summary.warnings.append("the as-of date is past the end of the market-rate table: its last rate was carried forward")
         }
+        if let warning = try asOfPastDataWarning(settings.asOfDay) { summary.warnings.append(warning) }
         // Foreign keys are off for the run: every score's property comes from the properties table
         // itself, and the check (a properties lookup a row) was 1.5 s of a 1M-home run.
         try writer.writeWithoutTransaction { db in

@@ -12,7 +12,9 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     func open() throws -> AppDatabase {
-        try AppDatabase(path: path)
+        let db = try AppDatabase(path: path)
+        if let warning = db.permissionWarning { Terminal.warning(warning) }
+        return db
     }
 }
 

@@ -65,6 +65,7 @@ struct ExportCommand: ParsableCommand {
             try db.recordExport(export)
         }
         let s = export.summary
+        try Terminal.warnIfStale(try db.scoreRun(id: s.runID, territory: nil), in: db)
         Terminal.line("\(s.channel.rawValue) list for campaign \(s.campaign) from score run \(s.runID): "
                       + "\(s.selectedHomes) homes, \(s.selectedProspects) prospects selected; "
                       + "\(s.exportedRows) rows exported (\(s.exportedProspects) prospects)\(out.map { " to \($0)" } ?? "")")

@@ -11,7 +11,7 @@ struct RefreshCommand: ParsableCommand {
             Reads every CSV in --inbox (kind from the file name or header; properties, owners, prospects, events in \
             that order) and moves each to processed/ or, when it is refused, to failed/ with a .error file beside it. \
             Retrains when the newest model in Models/ is older than --retrain-after days (and keeps the old one if the \
-            new one validates worse), then rescores every property or each --territory. Never prompts. Holds a lock \
+            new one validates worse), then rescores every property and every defined territory (or only each --territory). Never prompts. Holds a lock \
             (DB.refresh.lock) for its whole run; a lock left by a killed run is taken over. One structured log line per \
             step on stderr. Exit codes: 0 ok; 1 a file was refused or a step failed (the log says which); 2 bad options; \
             3 another refresh holds the lock.
@@ -24,7 +24,7 @@ struct RefreshCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Folder where new CSV files arrive.", valueName: "dir")) var inbox: String
     @Option(name: .customLong("retrain-after"), help: ArgumentHelp("Retrain when the model is older than DAYS days.", valueName: "DAYS"))
     var retrainAfter: Int?
-    @Option(help: ArgumentHelp("A territory to rescore (repeatable; default: every property).", valueName: "name")) var territory: [String] = []
+    @Option(help: ArgumentHelp("A territory to rescore (repeatable; default: every property and every territory).", valueName: "name")) var territory: [String] = []
     @Option(name: .customLong("models"), help: ArgumentHelp("Folder of model files.", valueName: "dir")) var models = "Models"
     @OptionGroup var asOf: AsOfOptions
     @OptionGroup var log: LogOptions

@@ -23,6 +23,7 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let db = try database.open()
         let report = try db.territoryReport(territory: territory, runID: runID)
+        try Terminal.warnIfStale(report.run, in: db)
         print(report.text)
         if let html {
             try HTMLReport.render(report).write(toFile: html, atomically: true, encoding: .utf8)

@@ -30,6 +30,7 @@ struct ScoresCommand: ParsableCommand {
     func run() throws {
         let db = try database.open()
         let scoreRun = try db.scoreRun(id: runID, territory: territory)
+        try Terminal.warnIfStale(scoreRun, in: db)
         let homes = try db.scoredHomes(runID: scoreRun.id, limit: top)
         let out = FileHandle.standardOutput
         func line(_ text: String) { out.write(Data((text + "\n").utf8)) }

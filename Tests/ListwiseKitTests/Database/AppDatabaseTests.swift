@@ -7,7 +7,7 @@ import XCTest
 final class AppDatabaseTests: TemporaryFolderTestCase {
     func testMigratesIntoWALWithTheDataTables() throws {
         let db = try makeDatabase()
-        XCTAssertEqual(try db.appliedMigrations(), ["v1-data-tables", "v2-territories-and-scores", "v3-drop-scores-rank-index", "v4-campaigns-and-suppression", "v5-refresh-runs"])
+        XCTAssertEqual(try db.appliedMigrations(), ["v1-data-tables", "v2-territories-and-scores", "v3-drop-scores-rank-index", "v4-campaigns-and-suppression", "v5-refresh-runs", "v6-newest-event-date"])
         try db.read { db in
             XCTAssertEqual(try String.fetchOne(db, sql: "PRAGMA journal_mode"), "wal")
             for table in ["properties", "owners", "prospects", "events", "imports"] {
@@ -17,7 +17,7 @@ final class AppDatabaseTests: TemporaryFolderTestCase {
             XCTAssertEqual(try db.primaryKey("events").columns, ["property_id", "event_date", "event_type", "amount", "rate"])
         }
         // Reopening does not migrate again.
-        XCTAssertEqual(try AppDatabase(path: path("test.db")).appliedMigrations().count, 5)
+        XCTAssertEqual(try AppDatabase(path: path("test.db")).appliedMigrations().count, 6)
     }
 
     func testSchemaRefusesWhatTheImporterWouldReject() throws {
@@ -43,6 +43,52 @@ final class AppDatabaseTests: TemporaryFolderTestCase {
         XCTAssertThrowsError(try AppDatabase(path: path("no/such/folder/x.db"))) { error in
             XCTAssertEqual((error as? ListwiseError)?.exitCode, 2, "\(error)")
         }
+    }
+
+    func testDatabaseAndItsFilesAreOwnerOnlyWhateverTheUmask() throws {
+        let previous = umask(0o022)
+        defer { umask(previous) }
+        let db = try makeDatabase("private.db")
+        try importBaseProperties(db)   // a write: the -wal and -shm files exist now
+        func mode(_ path: String) throws -> Int {
+            (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as! NSNumber).intValue & 0o777
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            XCTAssertEqual(try mode(path("private.db") + suffix), 0o600, "private.db\(suffix)")
+        }
+        XCTAssertNil(db.permissionWarning)
+        let lock = try RefreshLock(databasePath: path("private.db"))
+        XCTAssertEqual(try mode(lock.path), 0o600)
+        lock.release()
+        // Rejected rows (names, emails) are owner-only too.
+        _ = try db.importFile(try file("prospects.csv", "prospect_id,property_id,first_name\nA,P1,Ann\nB,NOPE,Bob\n"), kind: .prospects)
+        XCTAssertEqual(try mode(path("prospects.csv.rejects.csv")), 0o600)
+
+        // An existing database readable by others: opened, with one warning naming the chmod.
+        XCTAssertEqual(chmod(path("private.db"), 0o644), 0)
+        let warned = try AppDatabase(path: path("private.db"))
+        let warning = try XCTUnwrap(warned.permissionWarning)
+        XCTAssertTrue(warning.contains("chmod 600 \(path("private.db"))"), warning)
+        XCTAssertTrue(warning.contains("644"), warning)
+    }
+
+    func testALockedDatabaseIsAUsageErrorNamingTheFile() throws {
+        _ = try makeDatabase("locked.db")
+        // Another process's exclusive lock (as the sqlite3 shell's BEGIN EXCLUSIVE in rollback mode,
+        // or an exclusive locking mode) keeps every other connection out.
+        var config = Configuration()
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE") }
+        let holder = try DatabaseQueue(path: path("locked.db"), configuration: config)
+        try holder.writeWithoutTransaction { db in
+            try db.execute(sql: "BEGIN EXCLUSIVE; CREATE TABLE holder (x); COMMIT")
+        }
+        XCTAssertThrowsError(try AppDatabase(path: path("locked.db"), busyTimeoutSeconds: 0.2)) { error in
+            XCTAssertEqual((error as? ListwiseError)?.exitCode, 2, "\(error)")
+            XCTAssertTrue("\(error)".contains(self.path("locked.db")), "\(error)")
+            XCTAssertTrue("\(error)".contains("locked by another process"), "\(error)")
+            XCTAssertFalse("\(error)".contains("SQLite error"), "\(error)")
+        }
+        try holder.close()
     }
 
     func testShippedRateTableMatchesDataFolder() throws {

@@ -66,6 +66,51 @@ final class ModelTests: TemporaryFolderTestCase {
         XCTAssertEqual(evaluated.logLoss, model.metrics.logLoss, accuracy: 1e-12)
     }
 
+    func testAutoPenaltyIsChosenOnTheInnerSplitAndNeverSeesTheValidation() throws {
+        let db = try importedCounty(properties: 3000, seed: 21)
+        var settings = TrainingSettings()
+        settings.penalty = .auto
+        settings.snapshots = 2
+        let first = try db.trainModel(settings).model
+        let tuning = try XCTUnwrap(first.tuning)
+        XCTAssertEqual(tuning.innerTrainingAsOf, [first.trainingAsOf[0]], "fitted on the older training snapshot")
+        XCTAssertEqual(tuning.innerValidationAsOf, first.trainingAsOf[1], "scored on the newest training snapshot")
+        XCTAssertLessThan(tuning.innerValidationAsOf, first.validationAsOf)
+        XCTAssertEqual(tuning.trials.map(\.l2), settings.penaltyGrid)
+        XCTAssertEqual(tuning.chosenL2, tuning.trials.min { $0.logLoss < $1.logLoss }!.l2)
+        XCTAssertEqual(first.l2, tuning.chosenL2)
+        XCTAssertEqual(first.trainingAsOf.count, 2, "refitted on every training snapshot")
+        XCTAssertEqual(tuning.innerTrainingRows + tuning.innerValidationRows, first.rows.training)
+
+        // Rewrite the outcomes of the out-of-time validation: half of the homes now list 10 days
+        // after T. The validation changes; the choice and the fit must not.
+        let t = DayNumber.parse(first.validationAsOf)!
+        try db.writer.write { db in
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO events (property_id, event_date, event_type, amount, rate)
+                SELECT property_id, ?, 'LISTING', -1, -1
+                FROM (SELECT property_id, row_number() OVER (ORDER BY property_id) AS n FROM properties) WHERE n % 2 = 0
+                """, arguments: [DayNumber.iso(t + 10)])
+        }
+        let second = try db.trainModel(settings).model
+        XCTAssertNotEqual(second.metrics.logLoss, first.metrics.logLoss, "the validation outcomes did change")
+        XCTAssertEqual(second.tuning, tuning, "the inner-split trials do not depend on outcomes after T")
+        XCTAssertEqual(second.coefficients, first.coefficients)
+        XCTAssertEqual(second.trainingFingerprint, first.trainingFingerprint)
+
+        // One training snapshot: the inner fit uses the snapshot one horizon before it.
+        settings.snapshots = 1
+        let single = try XCTUnwrap(try db.trainModel(settings).model.tuning)
+        XCTAssertEqual(single.innerValidationAsOf, first.trainingAsOf[1])
+        XCTAssertEqual(single.innerTrainingAsOf, [first.trainingAsOf[0]])
+
+        // A fixed penalty records no tuning.
+        settings.penalty = .fixed(3)
+        let fixed = try db.trainModel(settings).model
+        XCTAssertNil(fixed.tuning)
+        XCTAssertEqual(fixed.l2, 3)
+    }
+
     func testModelFilesWithUnknownVersionsOrFeaturesAreUsageErrors() throws {
         let unknownVersion = try file("v9.json", #"{"format_version": 9}"#)
         XCTAssertThrowsError(try LikelyToSellModel.load(path: unknownVersion)) { error in
