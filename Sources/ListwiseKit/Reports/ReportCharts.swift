@@ -18,9 +18,11 @@ extension HTMLReport {
     /// Homes not on the market in 20 bins of probability, stacked by tier.
     static func histogram(_ homes: [TerritoryReport.Home]) -> String {
         let bins = 20
-        var highestProbability = 0.0
-        for home in homes where !home.onMarket { highestProbability = max(highestProbability, home.probability) }
-        let upper = Ticks.roundedUp(highestProbability)
+        // The axis ends at the 99.5th percentile, not at the highest probability: a few homes far out
+        // would otherwise squeeze all the others into the first bands. They are counted in the last one.
+        let sorted = homes.filter { !$0.onMarket }.map(\.probability).sorted()
+        let upper = Ticks.roundedUp(sorted.isEmpty ? 0 : sorted[Int(0.995 * Double(sorted.count - 1))])
+        let beyond = sorted.count - (sorted.firstIndex { $0 > upper } ?? sorted.count)
         var counts = [[Int]](repeating: [0, 0, 0], count: bins)
         for home in homes where !home.onMarket {
             let bin = min(bins - 1, Int(Double(bins) * home.probability / upper))
@@ -43,7 +45,8 @@ extension HTMLReport {
             }
         }
         return chart.render(title: "Score histogram.",
-                            caption: "Homes not on the market by predicted probability, in 20 bands, coloured by tier.",
+                            caption: "Homes not on the market by predicted probability, in 20 bands, coloured by tier."
+                                + (beyond > 0 ? " The last band also counts the \(beyond) homes above \(percent(upper))." : ""),
                             marks: marks + "</g>\n")
     }
 
@@ -83,11 +86,12 @@ extension HTMLReport {
             west = min(west, lon); east = max(east, lon); south = min(south, lat); north = max(north, lat)
         }
         guard located > 0 else { return "<p>No homes with coordinates to map.</p>" }
-        let padX = max(east - west, 0.002) * 0.03, padY = max(north - south, 0.002) * 0.03
-        west -= padX; east += padX; south -= padY; north += padY
+        let plotHeight = 360.0
+        (west, east, south, north) = mapBox(west: west, east: east, south: south, north: north,
+                                            widthPerHeight: (SVGChart.right - SVGChart.left) / plotHeight)
         var chart = SVGChart(x: Ticks.axis("Longitude (°)", west, east), y: Ticks.axis("Latitude (°)", south, north),
                              xDomain: west...east, yDomain: south...north, legend: [])
-        chart.plotHeight = 360
+        chart.plotHeight = plotHeight
         var marks = "", caption = ""
         if located <= mapPointLimit {
             let dots = homes.filter { $0.latitude != nil && $0.longitude != nil }.sorted { $0.probability < $1.probability }
@@ -133,6 +137,17 @@ extension HTMLReport {
                              located, columns, rows, (east - west) / Double(columns), (north - south) / Double(rows))
         }
         return chart.render(title: "Map of homes by score.", caption: caption, marks: marks)
+    }
+
+    /// The homes' box, 3 % larger on each side, widened around its middle to the plot's proportions so
+    /// that a mile is as long across as up (a degree of longitude is cos(latitude) of a degree of latitude).
+    static func mapBox(west: Double, east: Double, south: Double, north: Double, widthPerHeight: Double)
+        -> (Double, Double, Double, Double) {
+        let cosine = max(cos((south + north) / 2 * .pi / 180), 0.01)
+        let width = max(east - west, 0.002) * cosine * 1.06, height = max(north - south, 0.002) * 1.06
+        let halfWidth = max(width, height * widthPerHeight) / cosine / 2, halfHeight = max(height, width / widthPerHeight) / 2
+        let middleX = (west + east) / 2, middleY = (south + north) / 2
+        return (middleX - halfWidth, middleX + halfWidth, middleY - halfHeight, middleY + halfHeight)
     }
 
     static func gains(_ deciles: [DecileRow]) -> String {

@@ -34,7 +34,10 @@ struct Axis: Sendable {
 struct SVGChart: Sendable {
     static let width = 560.0
     var plotHeight = 220.0
-    let left = 72.0, top = 16.0, right = 540.0
+    static let left = 72.0, top = 16.0, right = 540.0
+    var left: Double { Self.left }
+    var top: Double { Self.top }
+    var right: Double { Self.right }
     var bottom: Double { top + plotHeight }
 
     var x: Axis, y: Axis
