@@ -29,9 +29,10 @@ enum ReasonKinds {
         return out
     }
 
-    /// The first number in a phrase (to show the lowest and highest values of a kind).
+    /// The first number in a phrase (to show the lowest and highest values of a kind); "once" is 1, or
+    /// "sold once in 10 years" would rank above "sold 2 times in 10 years".
     static func firstNumber(_ phrase: String) -> Double? {
-        let scalars = phrase.unicodeScalars
+        let scalars = phrase.replacingOccurrences(of: " once ", with: " 1 ").unicodeScalars
         guard let start = scalars.firstIndex(where: { CharacterSet.decimalDigits.contains($0) }) else { return nil }
         let digits = scalars[start...].prefix { CharacterSet.decimalDigits.contains($0) || $0 == "." }
         return Double(String(String.UnicodeScalarView(digits)).trimmingCharacters(in: CharacterSet(charactersIn: ".")))

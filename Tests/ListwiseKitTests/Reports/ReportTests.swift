@@ -141,11 +141,13 @@ final class ReportTests: TemporaryFolderTestCase {
         var report = ReportChartTests.syntheticReport(homes: 0)
         report.homes = [home("High", ["owned 11 years", "owner aged 71", "absentee owner"]),
                         home("High", ["owned 38 years", "absentee owner"]),
-                        home("High", ["owned 2 years"]), home("High", []),
+                        home("High", ["owned 2 years", "sold 2 times in 10 years"]), home("High", ["sold once in 10 years"]),
                         home("Low", ["owner aged 90", "absentee owner"])]
         XCTAssertEqual(report.highReasons(), [
             ReasonRow(kind: "years owned", homes: 3, share: 0.75, lowest: "owned 2 years", highest: "owned 38 years"),
             ReasonRow(kind: "absentee owner", homes: 2, share: 0.5, lowest: "absentee owner", highest: "absentee owner"),
+            ReasonRow(kind: "sales in the last 10 years", homes: 2, share: 0.5, lowest: "sold once in 10 years",
+                      highest: "sold 2 times in 10 years"),
             ReasonRow(kind: "owner's age", homes: 1, share: 0.25, lowest: "owner aged 71", highest: "owner aged 71"),
         ])
     }
