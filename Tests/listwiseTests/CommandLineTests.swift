@@ -211,6 +211,15 @@ final class CommandLineTests: XCTestCase {
         let report = try run(["report", "--db", db, "--territory", "busy", "--html", path("report.html")])
         XCTAssertEqual(report.status, 0, report.stderr)
         XCTAssertTrue(report.stdout.contains("expected listings within 365 days"), report.stdout)
+        XCTAssertTrue(report.stdout.contains("tiers:\n  tier     homes   expected listings   share\n  High "), report.stdout)
+        XCTAssertTrue(report.stdout.contains("zips (most expected listings first):\n  zip         homes  on market   expected   High\n  945"),
+                      report.stdout)
+        let page = try String(contentsOfFile: path("report.html"), encoding: .utf8)
+        XCTAssertEqual(page.components(separatedBy: "<svg").count - 1, 4, "histogram, map, gains, calibration")
+        for group in ["<g class=\"axis x\">", "<g class=\"axis y\">", "<g class=\"legend\">"] {
+            XCTAssertEqual(page.components(separatedBy: group).count - 1, 4, "every chart has \(group)")
+        }
+        for table in ["tiers", "reasons", "zips"] { XCTAssertTrue(page.contains("<table id=\"\(table)\">"), table) }
 
         // Headless Chromium renders the page: its screenshot is far larger than a blank page's.
         guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileManager.default.isExecutableFile) else {

@@ -1,4 +1,5 @@
-// The territory report as one self-contained HTML page: inline SVG, no scripts, no network.
+// The territory report as one self-contained HTML page: inline SVG charts (ReportCharts.swift), the
+// tier, reason and zip tables, and the top prospects. No scripts, no network resources.
 import Foundation
 
 public enum HTMLReport {
@@ -7,92 +8,50 @@ public enum HTMLReport {
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
-    /// Score colour from green (low) through yellow to red (high), for probability rank `t` in 0...1.
-    static func color(_ t: Double) -> String {
-        let x = min(max(t, 0), 1)
-        let r = Int(255 * min(1, 2 * x)), g = Int(255 * min(1, 2 * (1 - x))) * 3 / 4
-        return String(format: "#%02x%02x30", r, g)
-    }
-
-    static func frame(width: Int, height: Int, title: String, _ body: String) -> String {
-        """
-        <figure><svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" role="img" aria-label="\(escape(title))">
-        <rect x="0" y="0" width="\(width)" height="\(height)" fill="#ffffff" stroke="#cccccc"/>
-        \(body)</svg><figcaption>\(escape(title))</figcaption></figure>
-        """
-    }
-
-    static func histogram(_ homes: [TerritoryReport.Home]) -> String {
-        let probabilities = homes.filter { !$0.onMarket }.map(\.probability)
-        let top = max(probabilities.max() ?? 1, 1e-9)
-        let bins = 20
-        var counts = [Int](repeating: 0, count: bins)
-        for p in probabilities { counts[min(bins - 1, Int(Double(bins) * p / top))] += 1 }
-        let highest = max(counts.max() ?? 1, 1)
-        var body = ""
-        for (i, count) in counts.enumerated() {
-            let height = 220.0 * Double(count) / Double(highest)
-            body += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"22\" height=\"%.1f\" fill=\"%@\"/>", 40 + Double(i) * 25,
-                           250 - height, height, color(Double(i) / Double(bins - 1)))
+    /// A table; cells are escaped, and columns whose header is in `numeric` are right-aligned.
+    static func table(_ id: String, _ headers: [String], _ rows: [[String]], numeric: Set<Int> = []) -> String {
+        func cells(_ values: [String], _ tag: String) -> String {
+            values.enumerated().map { index, value in
+                "<\(tag)\(numeric.contains(index) ? " class=\"n\"" : "")>\(escape(value))</\(tag)>"
+            }.joined()
         }
-        body += "<line x1=\"38\" y1=\"250\" x2=\"545\" y2=\"250\" stroke=\"#333\"/>"
-        body += String(format: "<text x=\"40\" y=\"270\" font-size=\"12\">0%%</text><text x=\"505\" y=\"270\" font-size=\"12\">%.0f%%</text>", 100 * top)
-        body += "<text x=\"5\" y=\"30\" font-size=\"12\">\(highest)</text>"
-        return frame(width: 560, height: 285, title: "Score histogram: homes by predicted probability of listing", body)
+        return "<table id=\"\(id)\"><tr>\(cells(headers, "th"))</tr>\n"
+            + rows.map { "<tr>\(cells($0, "td"))</tr>\n" }.joined() + "</table>\n"
     }
 
-    static func gains(_ deciles: [DecileRow]) -> String {
-        var points = "50,250"
-        for d in deciles { points += String(format: " %.1f,%.1f", 50 + 45 * Double(d.decile), 250 - 220 * d.cumulativeCapture) }
-        var body = "<polyline points=\"50,250 500,30\" fill=\"none\" stroke=\"#999\" stroke-dasharray=\"4 4\"/>"
-        body += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"#c0392b\" stroke-width=\"3\"/>"
-        for d in deciles {
-            body += String(format: "<text x=\"%.1f\" y=\"270\" font-size=\"11\">%d</text>", 46 + 45 * Double(d.decile), d.decile * 10)
+    static func tierTable(_ report: TerritoryReport) -> String {
+        let rows = report.tierRows.map { row in
+            [row.tier, String(row.homes), String(format: "%.1f", row.expectedListings), String(format: "%.1f%%", 100 * row.share),
+             row.lowestProbability.map { "\(percent($0)) to \(percent(row.highestProbability!))" } ?? ""]
         }
-        body += "<text x=\"5\" y=\"35\" font-size=\"11\">100%</text><text x=\"200\" y=\"284\" font-size=\"11\">% of homes contacted (by score)</text>"
-        return frame(width: 560, height: 290, title: "Gains: share of listings captured (model validation)", body)
+        return table("tiers", ["tier", "homes", "expected listings", "share of expected listings", "probability"], rows,
+                     numeric: [1, 2, 3])
     }
 
-    static func calibration(_ deciles: [DecileRow]) -> String {
-        let top = max(deciles.map { max($0.meanPredicted, $0.observedRate) }.max() ?? 1, 1e-9)
-        func x(_ v: Double) -> Double { 50 + 450 * v / top }
-        func y(_ v: Double) -> Double { 250 - 220 * v / top }
-        var body = String(format: "<line x1=\"50\" y1=\"250\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" stroke-dasharray=\"4 4\"/>", x(top), y(top))
-        for d in deciles {
-            body += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"#2c7fb8\"/>", x(d.meanPredicted), y(d.observedRate))
+    static func reasonTable(_ report: TerritoryReport) -> String {
+        let reasons = report.highReasons()
+        guard !reasons.isEmpty else { return "<p>No High homes with reasons in this run.</p>\n" }
+        let rows = reasons.map { row in
+            [row.kind, String(row.homes), String(format: "%.1f%%", 100 * row.share),
+             row.lowest == row.highest ? row.lowest : "\(row.lowest) … \(row.highest)"]
         }
-        body += String(format: "<text x=\"200\" y=\"275\" font-size=\"11\">predicted (0 to %.0f%%)</text><text x=\"5\" y=\"35\" font-size=\"11\">observed</text>", 100 * top)
-        return frame(width: 560, height: 285, title: "Calibration by decile: predicted vs observed (model validation)", body)
+        return table("reasons", ["reason", "High homes", "share of High homes", "from … to"], rows, numeric: [1, 2])
     }
 
-    static func map(_ homes: [TerritoryReport.Home]) -> String {
-        let located = homes.filter { $0.latitude != nil && $0.longitude != nil }
-        guard !located.isEmpty else { return "<p>No homes with coordinates to map.</p>" }
-        let lats = located.map { $0.latitude! }, lons = located.map { $0.longitude! }
-        let south = lats.min()!, north = lats.max()!, west = lons.min()!, east = lons.max()!
-        let spanX = max(east - west, 1e-6), spanY = max(north - south, 1e-6)
-        let ranked = located.sorted { $0.probability < $1.probability }
-        var body = ""
-        for (i, home) in ranked.enumerated() {
-            let x = 20 + 520 * (home.longitude! - west) / spanX, y = 400 - 380 * (home.latitude! - south) / spanY
-            let fill = home.onMarket ? "#555555" : color(Double(i) / Double(max(ranked.count - 1, 1)))
-            body += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%@\"/>", x, y, fill)
+    static func zipTable(_ report: TerritoryReport) -> String {
+        let rows = report.zipRows.map { row in
+            [row.zip, String(row.homes), String(row.onMarket), String(format: "%.1f", row.expectedListings), String(row.highHomes)]
         }
-        return frame(width: 560, height: 420, title: "Map: homes coloured by score (red high, green low, grey on the market)", body)
+        return table("zips", ["zip", "homes", "on the market", "expected listings", "High homes"], rows, numeric: [1, 2, 3, 4])
     }
 
     public static func render(_ report: TerritoryReport) -> String {
-        let top = report.homes.filter { $0.rank != nil }.sorted { $0.rank! < $1.rank! }.prefix(20)
-        var rows = ""
-        for home in top {
-            rows += "<tr><td>\(home.rank!)</td><td>\(escape(home.address))</td><td>\(escape(home.zip))</td>"
-                + String(format: "<td>%.1f%%</td>", 100 * home.probability)
-                + "<td>\(escape(home.tier ?? ""))</td><td>\(escape(home.reasons.joined(separator: "; ")))</td></tr>\n"
+        let top = report.homes.filter { $0.rank != nil }.sorted { $0.rank! < $1.rank! }.prefix(20).map { home in
+            [String(home.rank!), home.address, home.zip, String(format: "%.1f%%", 100 * home.probability), home.tier ?? "",
+             home.reasons.joined(separator: "; ")]
         }
-        var deciles = ""
-        for band in report.deciles {
-            deciles += String(format: "<tr><td>%d</td><td>%d</td><td>%.2f%%</td><td>%.2f%%</td><td>%.2f%%</td></tr>\n",
-                              band.decile, band.homes, 100 * band.minimum, 100 * band.mean, 100 * band.maximum)
+        let deciles = report.deciles.map { band in
+            [String(band.decile), String(band.homes), percent(band.minimum), percent(band.mean), percent(band.maximum)]
         }
         let validation = report.validation.map { gains($0) + calibration($0) }
             ?? "<p>The model file \(escape(report.run.modelFile)) could not be read: no validation charts.</p>"
@@ -103,7 +62,9 @@ public enum HTMLReport {
             body { font-family: sans-serif; margin: 24px; color: #222; }
             table { border-collapse: collapse; margin: 8px 0 24px; }
             td, th { border: 1px solid #ddd; padding: 4px 8px; font-size: 13px; text-align: left; }
-            figure { display: inline-block; margin: 8px 16px 16px 0; vertical-align: top; }
+            td.n, th.n { text-align: right; }
+            .charts { display: flex; flex-wrap: wrap; gap: 16px; margin: 8px 0 24px; }
+            figure { margin: 0; width: 560px; }
             figcaption { font-size: 13px; color: #555; }
             .kpi { font-size: 20px; margin-right: 32px; }
             </style></head><body>
@@ -111,15 +72,23 @@ public enum HTMLReport {
             <p>Score run \(report.run.id) as of \(escape(report.run.asOf)), model \(escape(report.run.modelFile)), horizon \(report.run.horizonDays) days.</p>
             <p><span class="kpi">Homes: <b>\(report.homes.count)</b></span><span class="kpi">On the market: <b>\(report.onMarket)</b></span>
             <span class="kpi">Expected listings: <b>\(String(format: "%.1f", report.expectedListings))</b></span></p>
+            <h2>Tiers</h2>
+            <p>Expected listings are the sum of the predicted probabilities of the tier's homes (homes on the market have no tier).</p>
+            \(tierTable(report))
+            <div class="charts">
             \(histogram(report.homes))
             \(map(report.homes))
             \(validation)
+            </div>
+            <h2>Most common reasons among High homes</h2>
+            <p>Each home gives up to three reasons; phrases about the same feature ("owned 11 years", "owned 38 years") count as one kind.</p>
+            \(reasonTable(report))
+            <h2>By zip</h2>
+            \(zipTable(report))
             <h2>Score distribution</h2>
-            <table><tr><th>decile</th><th>homes</th><th>min</th><th>mean</th><th>max</th></tr>
-            \(deciles)</table>
+            \(table("deciles", ["decile", "homes", "min", "mean", "max"], deciles, numeric: [0, 1, 2, 3, 4]))
             <h2>Top prospects</h2>
-            <table><tr><th>rank</th><th>address</th><th>zip</th><th>probability</th><th>tier</th><th>reasons</th></tr>
-            \(rows)</table>
+            \(table("top", ["rank", "address", "zip", "probability", "tier", "reasons"], top, numeric: [0, 3]))
             </body></html>
             """
     }

@@ -40,6 +40,9 @@ public struct TerritoryReport: Sendable {
         }
     }
 
+    /// Zips listed in the text report; the HTML report lists them all.
+    static let textZipRows = 20
+
     public var text: String {
         var lines = ["\(title)",
                      "score run \(run.id) as of \(run.asOf), model \(run.modelFile), horizon \(run.horizonDays) days",
@@ -50,6 +53,18 @@ public struct TerritoryReport: Sendable {
             lines.append(String(format: "  %6d %6d  %6.2f%%  %6.2f%%  %6.2f%%", band.decile, band.homes, 100 * band.minimum,
                                 100 * band.mean, 100 * band.maximum))
         }
+        lines += ["", "tiers:", "  tier     homes   expected listings   share"]
+        for row in tierRows {
+            lines.append("  " + row.tier.padding(toLength: 6, withPad: " ", startingAt: 0)
+                         + String(format: " %7d %19.1f %6.1f%%", row.homes, row.expectedListings, 100 * row.share))
+        }
+        let zips = zipRows
+        lines += ["", "zips (most expected listings first):", "  zip         homes  on market   expected   High"]
+        for row in zips.prefix(Self.textZipRows) {
+            lines.append("  " + row.zip.padding(toLength: 10, withPad: " ", startingAt: 0)
+                         + String(format: " %6d %10d %10.1f %6d", row.homes, row.onMarket, row.expectedListings, row.highHomes))
+        }
+        if zips.count > Self.textZipRows { lines.append("  ... and \(zips.count - Self.textZipRows) more zips (all in the HTML report)") }
         lines.append("")
         lines.append("top prospects:")
         for home in homes.filter({ $0.rank != nil }).sorted(by: { $0.rank! < $1.rank! }).prefix(20) {

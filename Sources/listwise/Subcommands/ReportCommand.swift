@@ -8,7 +8,7 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Report a territory's latest score run (or --run ID).",
         discussion: """
-            Reads the database and the run's model file; prints homes, on-market homes, expected listings within the horizon, the score distribution by decile and the top 20 prospects with reasons. --html writes one self-contained page (inline SVG charts: score histogram, gains and calibration from the model's validation, a map of homes coloured by score).
+            Reads the database and the run's model file; prints homes, on-market homes, expected listings within the horizon, the score distribution by decile, homes and expected listings by tier and by zip, and the top 20 prospects with reasons. --html writes one self-contained page: inline SVG charts with axes and legends (score histogram by tier, a map of homes coloured by score, binned into a grid above 4,000 homes; gains and calibration from the model's validation), the tier and zip tables, and the most common kinds of reason among High homes. Memory: the run's homes (a few hundred bytes each); the page stays under 3 MB at 100,000 homes.
 
             Example:
               listwise report --territory east-bay --html east-bay.html
