@@ -465,4 +465,33 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("not writable by this user"), result.stderr)
         XCTAssertFalse(result.stderr.contains("SQLite error"), result.stderr)
     }
+
+    func testReadmeDemoGoesFromTheSampleToAReportAndAMailList() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [root.appendingPathComponent("Data/demo.sh").path, path("demo")]
+        process.currentDirectoryURL = folder
+        var environment = ProcessInfo.processInfo.environment
+        environment["LISTWISE"] = binary.path
+        process.environment = environment
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, stderr)
+        let demo = URL(fileURLWithPath: path("demo")).resolvingSymlinksInPath().path
+        for file in ["demo.db", "Models/demo.json", "report.html", "mail.csv"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: demo + "/" + file), file)
+            XCTAssertTrue(stderr.contains(demo + "/" + file), "the demo says where \(file) is: \(stderr)")
+        }
+        let mail = try String(contentsOfFile: demo + "/mail.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(mail.first, "name,address1,address2,city,state,zip,property_address,probability,reason1,reason2,reason3,prospect_ids")
+        XCTAssertEqual(mail.count, 501, "500 households")
+        let html = try String(contentsOfFile: demo + "/report.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("east-county"), "the territory's report")
+        XCTAssertFalse(stderr.contains("warning"), stderr)
+    }
 }

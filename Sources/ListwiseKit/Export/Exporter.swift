@@ -83,6 +83,8 @@ public struct ExportSettings: Sendable {
     public var now = Date()
     /// Runs of at least this many homes are read by two threads (each half of the run).
     var parallelFromRows = 20_000
+    /// `--top N` reads at most this many ranks a window (tests: force many windows).
+    var rankWindowCap: Int?
 
     public init(campaign: String, channel: ExportChannel, selection: ExportSelection, territory: String? = nil) {
         self.campaign = campaign
@@ -96,7 +98,11 @@ public struct ExportSummary: Codable, Equatable, Sendable {
     public var campaign: String
     public var channel: ExportChannel
     public var runID: Int64
+    /// Homes examined: with `--top N`, as many as it took to fill N rows.
     public var selectedHomes: Int
+    /// The lowest-ranked home examined (nil when none, or when it was on the market).
+    public var deepestRank: Int?
+    public var deepestProbability: Double?
     public var selectedProspects: Int
     public var exportedRows: Int
     public var exportedProspects: Int
@@ -112,48 +118,6 @@ public struct PreparedExport: Sendable {
     /// The whole file: header and rows (CSV), or one JSON object a line (rendered on each use).
     public var content: Data { builder.render() }
     public var prospectIDs: [String] { builder.exportedProspectIDs }
-}
-
-/// One prospect of a selected home, as the export query returns it.
-struct ExportCandidate: Sendable {
-    var propertyID: String
-    var probability: Double
-    var onMarket: Bool
-    var reasons: [String]
-    var propertyAddress: String
-    var propertyCity: String
-    var propertyState: String
-    var propertyZip: String
-    var propertyZip4: String?
-    var prospectID: String?
-    var firstName: String
-    var lastName: String
-    var mailingAddress: String?
-    var mailingCity: String?
-    var mailingState: String?
-    var mailingZip: String?
-    var mailingZip4: String?
-    var email: String?
-    var phone: String?
-    var doNotMail: Bool
-    var doNotEmail: Bool
-    var doNotCall: Bool
-    /// The delivery street line and city standardised (mail), done by the fetching threads.
-    var standardDelivery: (address: StandardAddress, city: String)?
-
-    /// Absentee owners are written to at their mailing address, others at the home.
-    var usesMailingAddress: Bool { !(mailingAddress ?? "").trimmedSpaces.isEmpty }
-    var deliveryAddress: (street: String, city: String, state: String, zip: String, zip4: String?) {
-        usesMailingAddress
-            ? (mailingAddress ?? "", mailingCity ?? "", mailingState ?? "", mailingZip ?? "", mailingZip4)
-            : (propertyAddress, propertyCity, propertyState, propertyZip, propertyZip4)
-    }
-}
-
-/// The candidates of one range of property ids.
-struct CandidatePart: Sendable {
-    var rows: [ExportCandidate] = []
-    var onMarket: [(probability: Double, hasProspect: Bool)] = []
 }
 
 /// What threads hand back, one slot each, each set once: the export's two halves of the run,
@@ -210,8 +174,7 @@ extension AppDatabase {
         if let territory = settings.territory, run.territory != territory {
             throw ListwiseError.usage("score run \(run.id) is not a run of territory \(territory) (it scored \(run.territory ?? "every home"))")
         }
-        let candidates = try exportCandidates(run: run, settings: settings)
-        return try read { db in
+        let lists = try read { db in
             let suppressions = try Self.suppressionList(db)
             var recent: Set<String> = []
             if let days = settings.excludeContactedWithinDays {
@@ -220,13 +183,27 @@ extension AppDatabase {
                     SELECT h.prospect_id FROM exports e JOIN contact_history h ON h.export_id = e.id WHERE e.exported_at >= ?
                     """, arguments: [since]))
             }
-            var builder = ExportBuilder(settings: settings, suppressions: suppressions, recentlyContacted: recent)
-            for candidate in candidates.rows { builder.add(candidate) }
-            for _ in 0..<candidates.onMarketSkipped { builder.skip(.onMarket) }
-            var summary = builder.summary(runID: run.id)
-            summary.selectedHomes = candidates.homes
-            return PreparedExport(settings: settings, summary: summary, builder: builder)
+            return (suppressions, recent)
         }
+        var builder = ExportBuilder(settings: settings, suppressions: lists.0, recentlyContacted: lists.1)
+        var homes = 0, onMarketSkipped = 0
+        var deepest: ExportCandidate?
+        var deepestRank: Int?
+        if case .top(let rows) = settings.selection {
+            // N rows that pass the rules, going as deep in the ranking as it takes (SPEC §4).
+            (homes, deepest, deepestRank, onMarketSkipped) = try fillTopRows(rows, run: run, settings: settings, builder: &builder)
+        } else {
+            let candidates = try selectedHomesCandidates(run: run, settings: settings)
+            for candidate in candidates.rows { builder.add(candidate) }
+            (homes, deepest, onMarketSkipped) = (candidates.homes, candidates.rows.last, candidates.onMarketSkipped)
+            deepestRank = candidates.rows.last { $0.rank != nil }?.rank
+        }
+        for _ in 0..<onMarketSkipped { builder.skip(.onMarket) }
+        var summary = builder.summary(runID: run.id)
+        summary.selectedHomes = homes
+        summary.deepestRank = deepestRank
+        summary.deepestProbability = deepest?.probability
+        return PreparedExport(settings: settings, summary: summary, builder: builder)
     }
 
     /// Writes the export to `path` atomically with owner-only permissions (0600) and records it,
@@ -308,136 +285,6 @@ extension AppDatabase {
         }
     }
 
-    /// The prospects of the selected homes, best home first (ties by property id), and how many
-    /// prospects of on-market homes would have qualified (when they are left out).
-    ///
-    /// No SQL sort: the top N homes are among those ranked N or better (competition ranks), so
-    /// one scan of the run by `rank <= N` finds a small superset, joined to its properties and
-    /// prospects, and Swift sorts it (`ORDER BY probability LIMIT 100000` over a 1M-home run
-    /// took 1.0 s by itself, the scan 0.15 s). Two threads scan the two halves of the run on
-    /// their own read-only connections (the join was 0.8–1.1 s of a 100k-home mail export on
-    /// one). A score run never changes once written; properties and prospects are read as they
-    /// are when each half starts.
-    func exportCandidates(run: ScoreRunRecord, settings: ExportSettings) throws -> (rows: [ExportCandidate], homes: Int, onMarketSkipped: Int) {
-        var limit: Int?
-        let filter: String
-        var arguments: StatementArguments = ["run": run.id]
-        switch settings.selection {
-        case .top, .topPercent:
-            var n = 0
-            if case .top(let top) = settings.selection { n = max(0, top) }
-            if case .topPercent(let percent) = settings.selection {
-                let ranked = settings.includeOnMarket ? run.rows : run.rows - run.onMarket
-                n = Int((Double(ranked) * percent / 100).rounded(.up))
-            }
-            limit = n
-            // On-market homes (not ranked, a few percent) come along: selected, or counted as skipped.
-            filter = "(s.rank <= :n OR s.on_market = 1)"
-            arguments += ["n": n]
-        case .minProbability(let minimum):
-            filter = "s.probability >= :minimum"
-            arguments += ["minimum": minimum]
-        }
-        let ranges = try read { db in
-            try PropertyRange.split(db, parts: run.rows >= settings.parallelFromRows ? 2 : 1, count: run.rows,
-                                    ids: "SELECT property_id FROM scores WHERE run_id = ?", arguments: [run.id])
-        }
-        let parts = ThreadResults<CandidatePart>(count: ranges.count)
-        let includeOnMarket = settings.includeOnMarket
-        let channel = settings.channel
-        let queryArguments = arguments
-        DispatchQueue.concurrentPerform(iterations: ranges.count) { part in
-            parts.set(part, Result {
-                try self.read { db in
-                    try Self.fetchCandidates(db, filter: filter, arguments: queryArguments, range: ranges[part], includeOnMarket: includeOnMarket,
-                                             standardize: channel == .mail)
-                }
-            })
-        }
-        let fetched = try parts.all()
-        let onMarketRows = fetched.flatMap(\.onMarket)
-        // Rows come by property (the scores key), a home's prospects together by prospect id
-        // (the prospects_by_property index): sort the homes, not the rows (moving 125k large
-        // structs was 0.2 s), keep the first `limit`, then copy each row once, in order.
-        var starts: [(part: Int, row: Int)] = []
-        for (p, part) in fetched.enumerated() {
-            for index in part.rows.indices where index == 0 || part.rows[index].propertyID != part.rows[index - 1].propertyID {
-                starts.append((p, index))
-            }
-        }
-        starts.sort { a, b in
-            let x = fetched[a.part].rows[a.row], y = fetched[b.part].rows[b.row]
-            return x.probability != y.probability ? x.probability > y.probability : x.propertyID < y.propertyID
-        }
-        if let limit, starts.count > limit { starts.removeSubrange(limit...) }
-        var ordered: [ExportCandidate] = []
-        ordered.reserveCapacity(fetched.reduce(0) { $0 + $1.rows.count })
-        for start in starts {
-            let rows = fetched[start.part].rows
-            var index = start.row
-            repeat { ordered.append(rows[index]); index += 1 } while index < rows.count && rows[index].propertyID == rows[start.row].propertyID
-        }
-        // Prospects of on-market homes that score at least as high as the last selected home.
-        var threshold = ordered.last?.probability ?? .infinity
-        if case .minProbability(let minimum) = settings.selection { threshold = minimum }
-        let onMarketSkipped = ordered.isEmpty ? 0 : onMarketRows.filter { $0.hasProspect && $0.probability >= threshold }.count
-        return (ordered, starts.count, onMarketSkipped)
-    }
-
-    /// The candidate rows of one range of property ids, and the on-market homes (probability,
-    /// whether a prospect) when they are not to be exported.
-    static func fetchCandidates(_ db: Database, filter: String, arguments: StatementArguments, range: PropertyRange, includeOnMarket: Bool,
-                                standardize: Bool) throws -> CandidatePart {
-        var rangeFilter = ""
-        var arguments = arguments
-        if let lower = range.lower { rangeFilter += " AND s.property_id >= :lower"; arguments += ["lower": lower] }
-        if let upper = range.upper { rangeFilter += " AND s.property_id < :upper"; arguments += ["upper": upper] }
-        // Raw column reads: decoding 125k rows of 24 columns through GRDB `Row` took 0.6 s.
-        let statement = try db.makeStatement(sql: """
-            SELECT s.property_id, s.probability, s.on_market, s.reason1, s.reason2, s.reason3,
-                   p.address, p.city, p.state, p.zip, p.zip4,
-                   c.prospect_id, c.first_name, c.last_name, c.mailing_address, c.mailing_city, c.mailing_state,
-                   c.mailing_zip, c.mailing_zip4, c.email, c.phone, c.do_not_mail, c.do_not_email, c.do_not_call
-            FROM scores s
-            JOIN properties p ON p.property_id = s.property_id
-            LEFT JOIN prospects c ON c.property_id = s.property_id
-            WHERE s.run_id = :run AND \(filter)\(rangeFilter)
-            """)
-        try statement.setArguments(arguments)
-        let raw = statement.sqliteStatement
-        func text(_ column: Int32) -> String? {
-            guard let pointer = sqlite3_column_text(raw, column) else { return nil }
-            return String(cString: pointer)
-        }
-        var part = CandidatePart()
-        while true {
-            let result = sqlite3_step(raw)
-            if result == SQLITE_DONE { break }
-            guard result == SQLITE_ROW else {
-                throw ListwiseError.runtime("export query failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
-            }
-            let onMarket = sqlite3_column_int64(raw, 2) != 0
-            if onMarket, !includeOnMarket {
-                part.onMarket.append((sqlite3_column_double(raw, 1), sqlite3_column_type(raw, 11) != SQLITE_NULL))
-                continue
-            }
-            var candidate = ExportCandidate(
-                propertyID: text(0) ?? "", probability: sqlite3_column_double(raw, 1), onMarket: onMarket,
-                reasons: [text(3), text(4), text(5)].compactMap { $0 },
-                propertyAddress: text(6) ?? "", propertyCity: text(7) ?? "", propertyState: text(8) ?? "", propertyZip: text(9) ?? "",
-                propertyZip4: text(10), prospectID: text(11), firstName: text(12) ?? "", lastName: text(13) ?? "",
-                mailingAddress: text(14), mailingCity: text(15), mailingState: text(16), mailingZip: text(17), mailingZip4: text(18),
-                email: text(19), phone: text(20), doNotMail: sqlite3_column_int64(raw, 21) != 0,
-                doNotEmail: sqlite3_column_int64(raw, 22) != 0, doNotCall: sqlite3_column_int64(raw, 23) != 0)
-            if standardize {
-                let delivery = candidate.deliveryAddress
-                candidate.standardDelivery = (AddressStandardizer.standardize(delivery.street), AddressStandardizer.standardizeCity(delivery.city))
-            }
-            part.rows.append(candidate)
-        }
-        return part
-    }
-
     static func suppressionList(_ db: Database) throws -> SuppressionList {
         var list = SuppressionList()
         for row in try Row.fetchAll(db, sql: "SELECT kind, value FROM suppressions") {
@@ -466,6 +313,10 @@ struct ExportBuilder: Sendable {
     private var people: [[String]] = []
     private var peopleIDs: [String] = []
     private var seenContacts: Set<String> = []
+    /// `--top N`: a prospect that would start row N + 1 is left out (not selected, not skipped).
+    var rowLimit: Int?
+    var rowCount: Int { settings.channel == .mail ? households.count : people.count }
+    private var full: Bool { rowLimit.map { rowCount >= $0 } ?? false }
 
     init(settings: ExportSettings, suppressions: SuppressionList, recentlyContacted: Set<String>) {
         self.settings = settings
@@ -522,6 +373,7 @@ struct ExportBuilder: Sendable {
             skipped[.duplicateHousehold, default: 0] += 1
             return
         }
+        if full { return unselect() }
         let zip4 = (delivery.zip4 ?? "").trimmedSpaces
         householdIndex[key] = households.count
         households.append(Household(
@@ -534,7 +386,9 @@ struct ExportBuilder: Sendable {
     private mutating func addEmail(_ candidate: ExportCandidate, prospectID: String) {
         guard let raw = candidate.email, !raw.trimmedSpaces.isEmpty else { return skipCount(.noEmail) }
         guard let email = ContactNormalization.validEmail(raw) else { return skipCount(.invalidEmail) }
-        guard seenContacts.insert(email).inserted else { return skipCount(.duplicateEmail) }
+        if seenContacts.contains(email) { return skipCount(.duplicateEmail) }
+        if full { return unselect() }
+        seenContacts.insert(email)
         people.append([email, candidate.firstName.trimmedSpaces, candidate.lastName.trimmedSpaces,
                        candidate.propertyAddress, Self.probability(candidate.probability)] + Self.padded(candidate.reasons))
         peopleIDs.append(prospectID)
@@ -547,6 +401,7 @@ struct ExportBuilder: Sendable {
         // One row a person: an email or phone already on the list is the same person.
         if let email, seenContacts.contains("e:" + email) { return skipCount(.duplicateContact) }
         if let phone, seenContacts.contains("p:" + phone) { return skipCount(.duplicateContact) }
+        if full { return unselect() }
         if let email { seenContacts.insert("e:" + email) }
         if let phone { seenContacts.insert("p:" + phone) }
         let delivery = candidate.deliveryAddress
@@ -567,6 +422,7 @@ struct ExportBuilder: Sendable {
     }
 
     private mutating func skipCount(_ reason: SkipReason) { skipped[reason, default: 0] += 1 }
+    private mutating func unselect() { selectedProspects -= 1 }
 
     static func padded(_ reasons: [String]) -> [String] { (reasons + ["", "", ""]).prefix(3).map { $0 } }
     /// Six decimals ("0.123457"), without String(format:) (Foundation's was 8 % of an export).
@@ -630,6 +486,7 @@ struct ExportBuilder: Sendable {
 
     func summary(runID: Int64) -> ExportSummary {
         ExportSummary(campaign: settings.campaign, channel: settings.channel, runID: runID, selectedHomes: 0,
+                      deepestRank: nil, deepestProbability: nil,
                       selectedProspects: selectedProspects,
                       exportedRows: settings.channel == .mail ? households.count : people.count,
                       exportedProspects: exportedProspectIDs.count,

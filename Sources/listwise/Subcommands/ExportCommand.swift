@@ -22,7 +22,8 @@ struct ExportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The territory (its latest score run, unless --run).", valueName: "name")) var territory: String?
     @Option(help: "mail, email or ads.") var channel: ExportChannel
     @Option(help: ArgumentHelp("The campaign the list is for (history and frequency cap).", valueName: "name")) var campaign: String
-    @Option(help: "The N best homes.") var top: Int?
+    @Option(help: "N rows (households for mail, people for email and ads): the best that pass every skip rule, going as deep in the ranking as needed.")
+    var top: Int?
     @Option(name: .customLong("top-percent"), help: ArgumentHelp("The best P % of the ranked homes.", valueName: "P")) var topPercent: Double?
     @Option(name: .customLong("min-probability"), help: ArgumentHelp("Homes at or above this probability.", valueName: "X"))
     var minProbability: Double?
@@ -67,8 +68,14 @@ struct ExportCommand: ParsableCommand {
         let s = export.summary
         try Terminal.warnIfStale(try db.scoreRun(id: s.runID, territory: nil), in: db)
         Terminal.line("\(s.channel.rawValue) list for campaign \(s.campaign) from score run \(s.runID): "
-                      + "\(s.selectedHomes) homes, \(s.selectedProspects) prospects selected; "
-                      + "\(s.exportedRows) rows exported (\(s.exportedProspects) prospects)\(out.map { " to \($0)" } ?? "")")
+                      + "\(s.selectedHomes.grouped) homes, \(s.selectedProspects.grouped) prospects selected; "
+                      + "\(s.exportedRows.grouped) rows exported (\(s.exportedProspects.grouped) prospects)\(out.map { " to \($0)" } ?? "")")
+        if let rank = s.deepestRank, let probability = s.deepestProbability {
+            Terminal.line("  went down to rank \(rank.grouped) (probability " + String(format: "%.4f", probability) + ")")
+        }
+        if let top, s.exportedRows < top {
+            Terminal.line("  only \(s.exportedRows.grouped) of the \(top.grouped) rows asked for pass the rules in the whole run")
+        }
         for reason in SkipReason.allCases {
             if let count = s.skipped[reason.rawValue], count > 0 { Terminal.line("  skipped, \(reason.label): \(count)") }
         }

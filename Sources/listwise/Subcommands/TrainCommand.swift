@@ -8,7 +8,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train the likely-to-sell model and write a model file.",
         discussion: """
-            Reads the database; writes a JSON model file (default Models/model-<as-of>.json). Fits L2-regularised logistic regression on K stacked as-of snapshots (T - h, T - 2h, ...) and validates out of time at T once; prints the validation metrics to stderr. With --l2 auto (the default) the penalty is chosen before T is looked at: each candidate is fitted on the older training snapshots and scored on the newest one, then the model is refitted on all of them. Memory grows with homes x snapshots (about 0.5 GB per million homes and snapshot).
+            Reads the database; writes a JSON model file (default Models/model-<as-of>.json). Fits L2-regularised logistic regression on K stacked as-of snapshots (T - h, T - 2h, ...) and validates out of time at T once; prints the validation metrics to stderr. With --l2 auto the penalty is chosen before T is looked at: each candidate is fitted on the older training snapshots and scored on the newest one, then the model is refitted on all of them. Memory grows with homes x snapshots (about 0.5 GB per million homes and snapshot).
 
             Example:
               listwise train --snapshots 2 --l2 auto --out Models/county.json
@@ -21,7 +21,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Horizon in days: a home is positive if it lists or sells within it.") var horizon: Int = 365
     @Option(help: "Number of stacked training snapshots before the validation date.") var snapshots: Int = 2
     @Option(help: ArgumentHelp("L2 penalty (on standardised columns), or 'auto': chosen on an inner time split (fit on the older training snapshots, scored on the newest), never on the reported validation.", valueName: "lambda"))
-    var l2: String = "auto"
+    var l2: String = "1"
     @Option(help: ArgumentHelp("Model file to write.", valueName: "file")) var out: String?
     @OptionGroup var database: DatabaseOptions
 

@@ -216,7 +216,7 @@ final class ExportTests: TemporaryFolderTestCase {
         XCTAssertEqual([summary.emails, summary.phones, summary.addresses, summary.alreadyListed], [1, 1, 1, 1])
         let export = try db.prepareExport(ExportSettings(campaign: "c", channel: .mail, selection: .top(2), territory: "town"))
         XCTAssertEqual(export.summary.skipped["suppressed"], 2, "C1 by phone, C3 by address")
-        XCTAssertEqual(rows(export).map { $0["prospect_ids"]! }, ["C2"])
+        XCTAssertEqual(rows(export).map { $0["prospect_ids"]! }, ["C2", "C4"], "two rows: the next home fills the place of the suppressed one")
         let columns = try db.suppress(file: try file("columns.csv", "address,zip,email\n7 Elm Rd,94612,\n,,x@example.com\n"))
         XCTAssertEqual([columns.addresses, columns.emails], [1, 1])
         XCTAssertThrowsError(try db.suppress(file: try file("bad.csv", "email\nok@example.com\nnot an email\n"))) { error in
@@ -261,5 +261,59 @@ final class ExportTests: TemporaryFolderTestCase {
         XCTAssertEqual(ContactNormalization.phoneDigits("415.555.2671"), "14155552671")
         XCTAssertNil(ContactNormalization.phoneDigits("555-2671"))
         XCTAssertNil(ContactNormalization.phoneDigits("24155552671"))
+    }
+
+    func testTopNMeansNRowsThatPassTheRulesGoingAsDeepAsNeeded() throws {
+        let db = try importedCounty(properties: 1200, seed: 31)
+        let model = try LikelyToSellModel.load(path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Models/sample.json").path)
+        _ = try db.addTerritory(name: "all", definition: .zips(try db.read { try String.fetchAll($0, sql: "SELECT DISTINCT zip FROM properties") }))
+        _ = try db.score(model: model, settings: ScoreSettings(asOfDay: DayNumber.parse("2025-12-31")!, territory: "all", modelFile: "sample.json"))
+        var first = ExportSettings(campaign: "spring", channel: .mail, selection: .top(150), territory: "all")
+        first.now = Date(timeIntervalSince1970: 1_780_000_000)
+        let spring = try db.prepareExport(first)
+        XCTAssertEqual(spring.summary.exportedRows, 150)
+        try db.writeExport(spring, to: path("spring.csv"))
+
+        // A second campaign a week later with a 30-day cap: 150 new rows, none of spring's prospects.
+        var second = ExportSettings(campaign: "summer", channel: .mail, selection: .top(150), territory: "all")
+        second.now = first.now.addingTimeInterval(7 * 86_400)
+        second.excludeContactedWithinDays = 30
+        let summer = try db.prepareExport(second)
+        XCTAssertEqual(summer.summary.exportedRows, 150)
+        XCTAssertEqual(rows(summer).count, 150)
+        XCTAssertTrue(Set(summer.prospectIDs).isDisjoint(with: spring.prospectIDs))
+        XCTAssertEqual(summer.summary.skipped["recently_contacted"], spring.summary.exportedProspects)
+        let deepest = try XCTUnwrap(summer.summary.deepestRank)
+        XCTAssertGreaterThan(deepest, 300, "went past spring's homes")
+        XCTAssertEqual(summer.summary.deepestProbability!, try db.read { db in
+            try Double.fetchOne(db, sql: "SELECT max(probability) FROM scores WHERE run_id = 1 AND rank = ?", arguments: [deepest])!
+        }, accuracy: 1e-12)
+        XCTAssertEqual(summer.summary.selectedProspects, summer.summary.exportedProspects + summer.summary.skipped.filter { $0.key != "no_prospect" && $0.key != "duplicate_household" }.values.reduce(0, +),
+                       "every selected prospect is exported or counted as skipped (merged household members are both)")
+
+        // Many small windows give the same list as one; with on-market homes and by email too.
+        for channel in [ExportChannel.mail, .email] {
+            for includeOnMarket in [false, true] {
+                var settings = second
+                settings.channel = channel
+                settings.includeOnMarket = includeOnMarket
+                let once = try db.prepareExport(settings)
+                settings.rankWindowCap = 7
+                let windows = try db.prepareExport(settings)
+                XCTAssertEqual(windows.content, once.content, "\(channel) \(includeOnMarket)")
+                XCTAssertEqual(windows.summary, once.summary, "\(channel) \(includeOnMarket)")
+                XCTAssertEqual(once.summary.exportedRows, 150)
+            }
+        }
+
+        // More rows than the run can give: every row that passes, as many as selecting every home.
+        var everything = second
+        everything.selection = .top(1_000_000)
+        var byProbability = second
+        byProbability.selection = .minProbability(0)
+        let all = try db.prepareExport(everything), reference = try db.prepareExport(byProbability)
+        XCTAssertLessThan(all.summary.exportedRows, 1_000_000)
+        XCTAssertEqual(all.content, reference.content)
     }
 }
