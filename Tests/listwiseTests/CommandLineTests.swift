@@ -445,17 +445,8 @@ final class CommandLineTests: XCTestCase {
         if getuid() == 0 {
             guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser") else { throw XCTSkip("runuser is missing") }
             XCTAssertEqual(chmod(folder.path, 0o755), 0)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", "nobody", "--", binary.path] + arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: "/")
-            let err = Pipe()
-            process.standardError = err
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            result = (process.terminationStatus, "", stderr)
+            let ran = try runProgram("/usr/sbin/runuser", ["-u", "nobody", "--", binary.path] + arguments, in: "/")
+            result = (ran.status, "", ran.stderr)
         } else {
             result = try run(arguments)
         }
@@ -468,20 +459,9 @@ final class CommandLineTests: XCTestCase {
 
     func testReadmeDemoGoesFromTheSampleToAReportAndAMailList() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [root.appendingPathComponent("Data/demo.sh").path, path("demo")]
-        process.currentDirectoryURL = folder
-        var environment = ProcessInfo.processInfo.environment
-        environment["LISTWISE"] = binary.path
-        process.environment = environment
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, stderr)
+        let (status, stderr) = try runProgram("/bin/bash", [root.appendingPathComponent("Data/demo.sh").path, path("demo")],
+                                              in: folder.path, environment: ["LISTWISE": binary.path])
+        XCTAssertEqual(status, 0, stderr)
         let demo = URL(fileURLWithPath: path("demo")).resolvingSymlinksInPath().path
         for file in ["demo.db", "Models/demo.json", "report.html", "mail.csv"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: demo + "/" + file), file)
@@ -493,5 +473,22 @@ final class CommandLineTests: XCTestCase {
         let html = try String(contentsOfFile: demo + "/report.html", encoding: .utf8)
         XCTAssertTrue(html.contains("east-county"), "the territory's report")
         XCTAssertFalse(stderr.contains("warning"), stderr)
+    }
+
+    /// Runs another program (not the listwise binary) and returns its exit status and stderr.
+    private func runProgram(_ executable: String, _ arguments: [String], in directory: String,
+                            environment extra: [String: String] = [:]) throws -> (status: Int32, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, stderr)
     }
 }

@@ -66,15 +66,15 @@ final class ReportChartTests: TemporaryFolderTestCase {
     /// A report of `count` synthetic homes over a 0.4° × 0.3° box in 40 zips, ranked and tiered as
     /// a score run would (20 % High, 30 % Medium), 3 % on the market, with reasons.
     static func syntheticReport(homes count: Int) -> TerritoryReport {
-        var generator = SplitMix(seed: 11)
+        var generator = SampleRandom(seed: 11)   // the sample generator's SplitMix64
         var homes: [TerritoryReport.Home] = (0..<count).map { index in
-            let u = generator.unit()
-            let tenure = 1 + 40 * generator.unit(), age = 30 + 60 * generator.unit()
+            let u = generator.uniform()
+            let tenure = 1 + 40 * generator.uniform(), age = 30 + 60 * generator.uniform()
             return TerritoryReport.Home(
                 propertyID: String(format: "%07d", index), address: "\(index) Synthetic St", zip: String(94500 + index % 40),
                 probability: 0.002 + 0.3 * u * u * u, rank: nil, tier: nil, onMarket: index % 33 == 0,
                 reasons: [Reasons.phrase(.tenureYears, tenure.rounded()), Reasons.phrase(.ownerAge, age.rounded()), "absentee owner"],
-                latitude: 37.6 + 0.3 * generator.unit(), longitude: -122.3 + 0.4 * generator.unit())
+                latitude: 37.6 + 0.3 * generator.uniform(), longitude: -122.3 + 0.4 * generator.uniform())
         }
         let ranked = homes.indices.filter { !homes[$0].onMarket }.sorted { homes[$0].probability > homes[$1].probability }
         for (position, index) in ranked.enumerated() {
@@ -149,18 +149,4 @@ final class ReportChartTests: TemporaryFolderTestCase {
         XCTAssertEqual(small.components(separatedBy: "class=\"home\"").count - 1, HTMLReport.mapPointLimit)
         XCTAssertFalse(small.contains("class=\"cell\""))
     }
-}
-
-/// A small deterministic generator (SplitMix64) for synthetic homes.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
