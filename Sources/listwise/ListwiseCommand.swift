@@ -4,7 +4,7 @@ import Foundation
 import ListwiseKit
 
 @main
-struct ListwiseCommand: ParsableCommand {
+struct ListwiseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "listwise",
         abstract: "Real-estate predictive analytics: likely-to-sell scores and target lists.",
@@ -17,7 +17,7 @@ struct ListwiseCommand: ParsableCommand {
 
     /// Runs the command and maps every error to its exit code (SPEC §6): user mistakes print one
     /// clear line and exit 2, a held lock exits 3, everything else exits 1. Never a stack trace.
-    static func main() {
+    static func main() async {
         let command: ParsableCommand
         do {
             command = try parseAsRoot()
@@ -28,8 +28,12 @@ struct ListwiseCommand: ParsableCommand {
             Foundation.exit(2)
         }
         do {
-            var command = command
-            try command.run()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()   // commands that can talk to PostgreSQL
+            } else {
+                var command = command
+                try command.run()
+            }
         } catch let error as ListwiseError {
             Terminal.error(error.description)
             Foundation.exit(error.exitCode)

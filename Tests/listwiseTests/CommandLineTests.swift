@@ -475,6 +475,28 @@ final class CommandLineTests: XCTestCase {
         XCTAssertFalse(stderr.contains("warning"), stderr)
     }
 
+    func testStatusRunsOnAPostgreSQLStoreAndOtherCommandsSaySoSoFar() throws {
+        guard let url = ProcessInfo.processInfo.environment["LISTWISE_TEST_POSTGRES_URL"], !url.isEmpty else {
+            return XCTFail("LISTWISE_TEST_POSTGRES_URL is not set: run the tests with 'bash .ci/run', which starts a PostgreSQL server")
+        }
+        let status = try run(["status", "--db", url, "--format", "json"])
+        XCTAssertEqual(status.status, 0, status.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(json["migrations"] as? [String], ["v1-schema"])
+        XCTAssertEqual((json["counts"] as? [String: Int])?["properties"], 0)
+        XCTAssertFalse(status.stdout.contains("password"))
+        let table = try run(["status", "--db", url])
+        XCTAssertTrue(table.stdout.hasPrefix("store: postgresql://"), table.stdout)
+
+        let importing = try run(["import", "properties", try write("p.csv", properties), "--db", url])
+        XCTAssertEqual(importing.status, 2, importing.stderr)
+        XCTAssertTrue(importing.stderr.contains("runs on an SQLite database only, so far"), importing.stderr)
+        XCTAssertEqual(importing.stderr.split(separator: "\n").count, 1, importing.stderr)
+        let missing = try run(["status", "--db", url.replacingOccurrences(of: "/listwise_test", with: "/not_there")])
+        XCTAssertEqual(missing.status, 2, missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("create it with 'createdb"), missing.stderr)
+    }
+
     /// Runs another program (not the listwise binary) and returns its exit status and stderr.
     private func runProgram(_ executable: String, _ arguments: [String], in directory: String,
                             environment extra: [String: String] = [:]) throws -> (status: Int32, stderr: String) {

@@ -4,14 +4,22 @@ import Foundation
 import ListwiseKit
 
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("SQLite database file (default: $LISTWISE_DB or ./listwise.db).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("SQLite database file, or a PostgreSQL server as postgresql://user@host:port/dbname (default: $LISTWISE_DB or ./listwise.db).", valueName: "path|url"))
     var db: String?
 
     var path: String {
         db ?? ProcessInfo.processInfo.environment["LISTWISE_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "listwise.db"
     }
 
+    /// The SQLite file or the PostgreSQL server `--db` names.
+    func location() throws -> StoreLocation { try StoreLocation(path) }
+
+    /// Opens the SQLite database. A PostgreSQL URL is refused with one line: so far only
+    /// `status` runs on a server (the other commands follow it there).
     func open() throws -> AppDatabase {
+        if case .postgres(let server) = try location() {
+            throw ListwiseError.usage("\(server): this command runs on an SQLite database only, so far; on PostgreSQL, 'listwise status' works")
+        }
         let db = try AppDatabase(path: path)
         if let warning = db.permissionWarning { Terminal.warning(warning) }
         return db

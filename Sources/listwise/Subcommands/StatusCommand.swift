@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import ListwiseKit
 
-struct StatusCommand: ParsableCommand {
+struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show data counts, the last import, refresh and score run, the active model and drift.",
@@ -24,7 +24,10 @@ struct StatusCommand: ParsableCommand {
     @Option(help: "table or json.") var format: Format = .table
     @OptionGroup var database: DatabaseOptions
 
-    func run() throws {
+    func run() async throws {
+        if case .postgres(let server) = try database.location() {
+            return try await postgresStatus(server)
+        }
         let db = try database.open()
         let modelFile = model ?? (try? AppDatabase.newestModel(in: models).path)
         let status = try db.status(modelFile: modelFile)
@@ -53,6 +56,25 @@ struct StatusCommand: ParsableCommand {
                 line("  " + d.feature.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: " PSI %.3f", d.psi)
                      + (d.drifted ? "  DRIFTED (> 0.25)" : ""))
             }
+        }
+    }
+
+    /// On a PostgreSQL store so far: the server, its schema migrations and the data counts.
+    private func postgresStatus(_ server: PostgresLocation) async throws {
+        let store = try await PostgresStore.open(server)
+        defer { store.close() }
+        let counts = try await store.dataCounts()
+        let migrations = try await store.appliedMigrations()
+        switch format {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            struct Report: Encodable { var store: String; var migrations: [String]; var counts: DataCounts }
+            FileHandle.standardOutput.write(try encoder.encode(Report(store: server.description, migrations: migrations, counts: counts))
+                                            + Data("\n".utf8))
+        case .table:
+            print("store: \(server) (schema \(migrations.last ?? "none"))")
+            print("data: \(counts.properties.grouped) properties, \(counts.owners.grouped) owners, \(counts.prospects.grouped) prospects, \(counts.events.grouped) events")
         }
     }
 }

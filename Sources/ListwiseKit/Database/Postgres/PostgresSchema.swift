@@ -1,0 +1,178 @@
+// The PostgreSQL schema (SPEC §7): the SQLite tables with proper types, and its own versioned,
+// append-only migrations. Every table that grows with homes is hash-partitioned by property_id,
+// and every unique or foreign key of those tables includes property_id, so that Citus
+// `create_distributed_table(..., 'property_id')` works on it unchanged. The small tables
+// (imports, territories, runs, campaigns, suppressions) are plain: Citus reference tables.
+enum PostgresSchema {
+    /// Partitions of each home table: enough to keep a state's tables in pieces a vacuum handles.
+    static let partitions = 8
+
+    /// (identifier, statements), in order. A shipped migration is never edited; add a new one.
+    static var migrations: [(String, [String])] {
+        [("v1-schema", v1)]
+    }
+
+    /// `CREATE TABLE name (...) PARTITION BY HASH (property_id)` and its partitions.
+    private static func homeTable(_ name: String, _ columns: String) -> [String] {
+        ["CREATE TABLE \(name) (\(columns)) PARTITION BY HASH (property_id)"]
+            + (0..<partitions).map { part in
+                "CREATE TABLE \(name)_p\(part) PARTITION OF \(name) FOR VALUES WITH (MODULUS \(partitions), REMAINDER \(part))"
+            }
+    }
+
+    private static var v1: [String] {
+        homeTable("properties", """
+            property_id    text NOT NULL CHECK (property_id <> ''),
+            address        text NOT NULL CHECK (address <> ''),
+            city           text NOT NULL CHECK (city <> ''),
+            state          text NOT NULL CHECK (state <> ''),
+            zip            text NOT NULL CHECK (zip ~ '^[0-9]{5}$'),
+            zip4           text CHECK (zip4 ~ '^[0-9]{4}$'),
+            latitude       double precision CHECK (latitude BETWEEN -90 AND 90),
+            longitude      double precision CHECK (longitude BETWEEN -180 AND 180),
+            property_type  text CHECK (property_type IN ('SFR', 'CONDO', 'TOWNHOUSE', 'MULTI', 'MOBILE', 'OTHER')),
+            bedrooms       double precision CHECK (bedrooms >= 0),
+            bathrooms      double precision CHECK (bathrooms >= 0),
+            living_sqft    bigint CHECK (living_sqft >= 0),
+            lot_sqft       bigint CHECK (lot_sqft >= 0),
+            year_built     integer,
+            assessed_value bigint CHECK (assessed_value >= 0),
+            owner_occupied boolean,
+            PRIMARY KEY (property_id)
+            """)
+            + ["CREATE INDEX properties_by_zip ON properties (zip)", "CREATE INDEX properties_by_city ON properties (city)"]
+            + homeTable("owners", """
+            property_id      text NOT NULL REFERENCES properties (property_id),
+            owner_since      date NOT NULL,
+            owner_birth_year integer,
+            absentee         boolean,
+            corporate        boolean,
+            PRIMARY KEY (property_id, owner_since)
+            """)
+            // prospect_id is unique per property here (a key must hold the distribution column);
+            // the importer keeps it unique across properties, as SQLite's key does.
+            + homeTable("prospects", """
+            property_id      text NOT NULL REFERENCES properties (property_id),
+            prospect_id      text NOT NULL CHECK (prospect_id <> ''),
+            first_name       text,
+            last_name        text,
+            owner_birth_year integer,
+            mailing_address  text,
+            mailing_city     text,
+            mailing_state    text,
+            mailing_zip      text CHECK (mailing_zip ~ '^[0-9]{5}$'),
+            mailing_zip4     text CHECK (mailing_zip4 ~ '^[0-9]{4}$'),
+            email            text,
+            phone            text,
+            do_not_mail      boolean NOT NULL DEFAULT false,
+            do_not_email     boolean NOT NULL DEFAULT false,
+            do_not_call      boolean NOT NULL DEFAULT false,
+            PRIMARY KEY (property_id, prospect_id)
+            """)
+            + ["CREATE INDEX prospects_by_id ON prospects (prospect_id)"]
+            // An event is identified by all its fields: amount and rate are -1 when not given, as
+            // in SQLite, because a key column cannot be NULL.
+            + homeTable("events", """
+            property_id text NOT NULL REFERENCES properties (property_id),
+            event_date  date NOT NULL,
+            event_type  text NOT NULL CHECK (event_type IN ('VALUATION', 'MORTGAGE', 'SALE', 'LISTING', 'DELISTING', 'DEFAULT')),
+            amount      bigint NOT NULL CHECK (amount >= -1),
+            rate        double precision NOT NULL CHECK (rate >= -1),
+            PRIMARY KEY (property_id, event_date, event_type, amount, rate)
+            """)
+            + ["""
+            CREATE TABLE imports (
+                id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                kind              text NOT NULL CHECK (kind IN ('properties', 'owners', 'prospects', 'events')),
+                file              text NOT NULL,
+                sha256            text NOT NULL,
+                started_at        timestamptz NOT NULL,
+                finished_at       timestamptz NOT NULL,
+                rows              bigint NOT NULL,
+                inserted          bigint NOT NULL,
+                updated           bigint NOT NULL,
+                unchanged         bigint NOT NULL,
+                rejected          bigint NOT NULL,
+                newest_event_date date
+            )
+            """, """
+            CREATE TABLE territories (
+                name        text PRIMARY KEY CHECK (name <> ''),
+                kind        text NOT NULL CHECK (kind IN ('zips', 'cities', 'geojson', 'radius')),
+                definition  jsonb NOT NULL,
+                created_at  timestamptz NOT NULL
+            )
+            """, """
+            CREATE TABLE score_runs (
+                id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                model_file        text NOT NULL,
+                model_fingerprint text NOT NULL,
+                territory         text,
+                as_of             date NOT NULL,
+                horizon_days      integer NOT NULL,
+                started_at        timestamptz NOT NULL,
+                finished_at       timestamptz NOT NULL,
+                rows              bigint NOT NULL,
+                on_market         bigint NOT NULL,
+                feature_counts    jsonb
+            )
+            """]
+            + homeTable("scores", """
+            run_id      bigint NOT NULL REFERENCES score_runs (id) ON DELETE CASCADE,
+            property_id text NOT NULL REFERENCES properties (property_id),
+            probability double precision NOT NULL CHECK (probability >= 0 AND probability <= 1),
+            rank        bigint,
+            percentile  double precision,
+            tier        text CHECK (tier IN ('High', 'Medium', 'Low')),
+            on_market   boolean NOT NULL,
+            reason1     text,
+            reason2     text,
+            reason3     text,
+            PRIMARY KEY (property_id, run_id)
+            """)
+            + ["CREATE INDEX scores_by_run ON scores (run_id)", """
+            CREATE TABLE campaigns (
+                name        text PRIMARY KEY CHECK (name <> ''),
+                created_at  timestamptz NOT NULL
+            )
+            """, """
+            CREATE TABLE exports (
+                id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                campaign     text NOT NULL REFERENCES campaigns (name),
+                channel      text NOT NULL CHECK (channel IN ('mail', 'email', 'ads')),
+                run_id       bigint NOT NULL REFERENCES score_runs (id),
+                territory    text,
+                selection    text NOT NULL,
+                destination  text NOT NULL,
+                exported_at  timestamptz NOT NULL,
+                rows         bigint NOT NULL,
+                prospects    bigint NOT NULL
+            )
+            """, "CREATE INDEX exports_by_time ON exports (exported_at)"]
+            // The history carries the home of each prospect: its distribution key.
+            + homeTable("contact_history", """
+            property_id  text NOT NULL,
+            export_id    bigint NOT NULL REFERENCES exports (id) ON DELETE CASCADE,
+            prospect_id  text NOT NULL,
+            PRIMARY KEY (property_id, export_id, prospect_id)
+            """)
+            + ["CREATE INDEX contact_history_by_prospect ON contact_history (prospect_id)", """
+            CREATE TABLE suppressions (
+                kind      text NOT NULL CHECK (kind IN ('email', 'phone', 'address')),
+                value     text NOT NULL CHECK (value <> ''),
+                source    text NOT NULL,
+                added_at  timestamptz NOT NULL,
+                PRIMARY KEY (kind, value)
+            )
+            """, """
+            CREATE TABLE refresh_runs (
+                id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                started_at   timestamptz NOT NULL,
+                finished_at  timestamptz,
+                status       text NOT NULL CHECK (status IN ('running', 'ok', 'partial', 'failed')),
+                report       jsonb,
+                error        text
+            )
+            """]
+    }
+}

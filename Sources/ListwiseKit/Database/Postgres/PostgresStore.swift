@@ -1,0 +1,198 @@
+// The PostgreSQL store (SPEC §7): opens a PostgresClient pool on a `postgresql://` location,
+// checks the server first with one connection so that every way of failing to reach it is one
+// clear line, and applies the schema's migrations under an advisory lock (several hosts may
+// start at once).
+import Foundation
+import Logging
+import PostgresNIO
+
+public final class PostgresStore: Sendable {
+    public let location: PostgresLocation
+    let client: PostgresClient
+    private let running: Task<Void, Never>
+    let logger: Logger
+
+    /// The oldest server listwise runs on (hash partitioning with foreign keys, generated identities).
+    public static let minimumServerVersion = 130_000
+    /// The advisory lock key taken while migrating ("lw" "mg").
+    static let migrationLockKey: Int64 = 0x6C77_6D67
+
+    private init(location: PostgresLocation, client: PostgresClient, running: Task<Void, Never>, logger: Logger) {
+        self.location = location
+        self.client = client
+        self.running = running
+        self.logger = logger
+    }
+
+    /// Connects, checks the server, and migrates. Usage errors (exit 2) for an unreachable
+    /// server, a refused login, a missing database or a server older than 13.
+    public static func open(_ location: PostgresLocation, logger: Logger = Logger(label: "listwise.postgres")) async throws -> PostgresStore {
+        try await probe(location, logger: logger)
+        let client = PostgresClient(configuration: try clientConfiguration(location), backgroundLogger: logger)
+        let running = Task { await client.run() }
+        let store = PostgresStore(location: location, client: client, running: running, logger: logger)
+        do {
+            try await store.migrate()
+        } catch {
+            store.close()
+            throw store.describe(error)
+        }
+        return store
+    }
+
+    /// Stops the pool (its connections close).
+    public func close() {
+        running.cancel()
+    }
+
+    /// Identifiers of the applied migrations, in order.
+    public func appliedMigrations() async throws -> [String] {
+        var identifiers: [String] = []
+        for try await identifier in try await client.query("SELECT identifier FROM listwise_migrations ORDER BY identifier", logger: logger)
+            .decode(String.self) {
+            identifiers.append(identifier)
+        }
+        return identifiers
+    }
+
+    /// Counts of the four data tables.
+    public func dataCounts() async throws -> DataCounts {
+        let rows = try await client.query("""
+            SELECT (SELECT count(*) FROM properties), (SELECT count(*) FROM owners),
+                   (SELECT count(*) FROM prospects), (SELECT count(*) FROM events)
+            """, logger: logger)
+        for try await (properties, owners, prospects, events) in rows.decode((Int, Int, Int, Int).self) {
+            return DataCounts(properties: properties, owners: owners, prospects: prospects, events: events)
+        }
+        throw ListwiseError.runtime("\(location): no answer to a count")
+    }
+
+    // MARK: - Migrations
+
+    /// Applies the pending migrations in one transaction holding an advisory lock, so that two
+    /// hosts starting together migrate once (the second waits, then finds nothing to do).
+    private func migrate() async throws {
+        let logger = self.logger
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: logger)
+            try await connection.query("""
+                CREATE TABLE IF NOT EXISTS listwise_migrations (
+                    identifier text PRIMARY KEY,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )
+                """, logger: logger)
+            var applied: Set<String> = []
+            for try await identifier in try await connection.query("SELECT identifier FROM listwise_migrations", logger: logger)
+                .decode(String.self) {
+                applied.insert(identifier)
+            }
+            for (identifier, statements) in PostgresSchema.migrations where !applied.contains(identifier) {
+                for statement in statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("INSERT INTO listwise_migrations (identifier) VALUES (\(identifier))", logger: logger)
+            }
+        }
+    }
+
+    // MARK: - Connecting
+
+    static func clientConfiguration(_ location: PostgresLocation) throws -> PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS
+        switch location.sslMode {
+        case .disable: tls = .disable
+        case .prefer: tls = .prefer(Self.unverifiedTLS)
+        case .require: tls = .require(Self.unverifiedTLS)
+        case .verifyFull: tls = .require(.makeClientConfiguration())
+        }
+        var configuration = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
+                                                         password: location.password, database: location.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(10)
+        return configuration
+    }
+
+    /// libpq's `require` and `prefer`: encrypted, the certificate not checked.
+    private static var unverifiedTLS: TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        return tls
+    }
+
+    /// One connection, to turn the ways of not reaching the server into clear errors before the
+    /// pool (which retries quietly) is started, and to check the server's version.
+    private static func probe(_ location: PostgresLocation, logger: Logger) async throws {
+        let client = try clientConfiguration(location)
+        var configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
+                                                             password: location.password, database: location.database,
+                                                             tls: try connectionTLS(client.tls, location))
+        configuration.options.connectTimeout = .seconds(10)
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        } catch {
+            throw describe(error, location: location)
+        }
+        defer { Task { try? await connection.close() } }
+        var version = 0
+        do {
+            for try await number in try await connection.query("SELECT current_setting('server_version_num')::int", logger: logger)
+                .decode(Int.self) {
+                version = number
+            }
+        } catch {
+            throw describe(error, location: location)
+        }
+        guard version >= minimumServerVersion else {
+            throw ListwiseError.usage("\(location): PostgreSQL \(version / 10_000).\(version % 10_000) is too old: listwise needs PostgreSQL 13 or newer")
+        }
+    }
+
+    private static func connectionTLS(_ tls: PostgresClient.Configuration.TLS, _ location: PostgresLocation) throws -> PostgresConnection.Configuration.TLS {
+        switch location.sslMode {
+        case .disable: return .disable
+        case .prefer: return .prefer(try NIOSSLContext(configuration: unverifiedTLS))
+        case .require: return .require(try NIOSSLContext(configuration: unverifiedTLS))
+        case .verifyFull: return .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+    }
+
+    func describe(_ error: any Error) -> any Error { Self.describe(error, location: location) }
+
+    /// A PostgreSQL or connection error as one line a user can act on; anything else unchanged.
+    static func describe(_ error: any Error, location: PostgresLocation) -> any Error {
+        if let failed = error as? PostgresTransactionError,
+           let inner = failed.beginError ?? failed.closureError ?? failed.commitError ?? failed.rollbackError {
+            return describe(inner, location: location)
+        }
+        guard let error = error as? PSQLError else { return error }
+        let state = error.serverInfo?[.sqlState]
+        let message = error.serverInfo?[.message] ?? ""
+        switch state {
+        case "3D000":
+            return ListwiseError.usage("\(location): database '\(location.database)' does not exist: create it with 'createdb -h \(location.host) -p \(location.port) -U \(location.user) \(location.database)'")
+        case "28P01", "28000":
+            return ListwiseError.usage("\(location): the server refused user '\(location.user)': \(message)")
+        case "42501":
+            return ListwiseError.usage("\(location): user '\(location.user)' lacks a privilege listwise needs (\(message)): connect as the database's owner, or grant it (GRANT CREATE ON SCHEMA public TO \(location.user))")
+        case "57P03":
+            return ListwiseError.usage("\(location): the server is starting up or shutting down: try again in a moment")
+        case .some:
+            return ListwiseError.runtime("\(location): \(message) (SQLSTATE \(state!))")
+        case nil:
+            break
+        }
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection:
+            let reason = error.underlying.map { "\($0)" } ?? "connection failed"
+            return ListwiseError.usage("\(location): cannot reach the PostgreSQL server (\(reason)): is it running, and is the host and port right?")
+        case .sslUnsupported:
+            return ListwiseError.usage("\(location): the server does not offer TLS, which sslmode=\(location.sslMode.rawValue) requires")
+        case .authMechanismRequiresPassword:
+            return ListwiseError.usage("\(location): the server wants a password for user '\(location.user)': put it in the URL (postgresql://user:password@host/db)")
+        case .unsupportedAuthMechanism, .saslError:
+            return ListwiseError.usage("\(location): the server refused user '\(location.user)' (\(error.code))")
+        default:
+            return ListwiseError.runtime("\(location): \(error.code)")
+        }
+    }
+}
