@@ -53,13 +53,17 @@ public struct ImportSummary: Codable, Equatable, Sendable {
     }
 }
 
-extension AppDatabase {
-    /// Imports `path` as `kind` (detected from the file name or header when nil).
-    /// The database changes in one transaction or not at all. Throws `ListwiseError.usage`
-    /// for a file that cannot be imported (not CSV, empty, missing a required column).
-    public func importFile(_ path: String, kind: ImportKind? = nil, options: ImportOptions = ImportOptions(),
-                           progress: ((ImportProgress) -> Void)? = nil) throws -> ImportSummary {
-        let started = Date()
+/// An input file opened for import: its reader past the header, the kind, and the columns
+/// resolved against the mapping (shared by the SQLite and PostgreSQL imports).
+struct ImportSource {
+    let reader: CSVReader
+    let header: [String]
+    let kind: ImportKind
+    let resolved: ResolvedColumns
+
+    /// Refuses (usage error, nothing imported) a file that cannot be read, is binary, has no
+    /// header, a header that is not UTF-8, an unknown kind or a missing required column.
+    init(path: String, kind: ImportKind?, mapping: ColumnMapping) throws {
         let reader: CSVReader
         do {
             reader = try CSVReader(path: path)
@@ -68,18 +72,44 @@ extension AppDatabase {
         } catch CSVReader.ReadError.binary {
             throw ListwiseError.usage("\(path): not a CSV file (binary data)")
         }
-        guard try readRecord(reader, path: path) else {
+        guard try Self.readRecord(reader, path: path) else {
             throw ListwiseError.usage("\(path): empty file (no header line)")
         }
         let headerBytes = reader.fields.indices.map { trimmed(reader.bytes($0)) }
         guard headerBytes.allSatisfy(isValidUTF8) else {
             throw ListwiseError.usage("\(path): not a CSV file (header line is not UTF-8 text)")
         }
+        self.reader = reader
         let header = reader.fields.indices.map { reader.string($0).trimmingCharacters(in: .whitespaces) }
+        self.header = header
         guard let kind = kind ?? ImportKind.detect(fileName: (path as NSString).lastPathComponent, header: header) else {
             throw ListwiseError.usage("\(path): cannot tell which kind of file this is; use 'listwise import KIND \(path)'")
         }
-        let resolved = try options.mapping.resolve(kind: kind, header: header, file: path)
+        self.kind = kind
+        resolved = try mapping.resolve(kind: kind, header: header, file: path)
+    }
+
+    /// The next record; an unterminated quote refuses the whole file.
+    static func readRecord(_ reader: CSVReader, path: String) throws -> Bool {
+        do {
+            return try reader.nextRecord()
+        } catch CSVReader.ReadError.unterminatedQuote(let line) {
+            throw ListwiseError.usage("\(path):\(line): a quoted field starting on this record is never closed; nothing was imported")
+        } catch CSVReader.ReadError.cannotOpen(let reason) {
+            throw ListwiseError.runtime("\(path): read failed: \(reason)")
+        }
+    }
+}
+
+extension AppDatabase {
+    /// Imports `path` as `kind` (detected from the file name or header when nil).
+    /// The database changes in one transaction or not at all. Throws `ListwiseError.usage`
+    /// for a file that cannot be imported (not CSV, empty, missing a required column).
+    public func importFile(_ path: String, kind: ImportKind? = nil, options: ImportOptions = ImportOptions(),
+                           progress: ((ImportProgress) -> Void)? = nil) throws -> ImportSummary {
+        let started = Date()
+        let source = try ImportSource(path: path, kind: kind, mapping: options.mapping)
+        let (reader, header, kind, resolved) = (source.reader, source.header, source.kind, source.resolved)
 
         let rejectsPath = options.rejectsPath ?? path + ".rejects.csv"
         let rejects = try RejectsWriter(finalPath: rejectsPath, mode: options.rejectsMode)
@@ -146,13 +176,7 @@ extension AppDatabase {
     }
 
     private func readRecord(_ reader: CSVReader, path: String) throws -> Bool {
-        do {
-            return try reader.nextRecord()
-        } catch CSVReader.ReadError.unterminatedQuote(let line) {
-            throw ListwiseError.usage("\(path):\(line): a quoted field starting on this record is never closed; nothing was imported")
-        } catch CSVReader.ReadError.cannotOpen(let reason) {
-            throw ListwiseError.runtime("\(path): read failed: \(reason)")
-        }
+        try ImportSource.readRecord(reader, path: path)
     }
 
     /// The timestamps listwise writes: ISO 8601 UTC with milliseconds (comparable as text).

@@ -18,7 +18,7 @@ struct DatabaseOptions: ParsableArguments {
     /// `status` runs on a server (the other commands follow it there).
     func open() throws -> AppDatabase {
         if case .postgres(let server) = try location() {
-            throw ListwiseError.usage("\(server): this command runs on an SQLite database only, so far; on PostgreSQL, 'listwise status' works")
+            throw ListwiseError.usage("\(server): this command runs on an SQLite database only, so far; on PostgreSQL, 'listwise import' and 'listwise status' work")
         }
         let db = try AppDatabase(path: path)
         if let warning = db.permissionWarning { Terminal.warning(warning) }

@@ -3,12 +3,12 @@ import ArgumentParser
 import Foundation
 import ListwiseKit
 
-struct ImportCommand: ParsableCommand {
+struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import properties, owners, prospects or events from CSV.",
         discussion: """
-            Reads CSV files (UTF-8, header row, RFC 4180). Writes the database, one transaction per file, and a rejects file (file,line,column,value,reason) for bad rows. Streams: memory does not grow with the file. Re-importing a file changes nothing; a row with an existing key updates it.
+            Reads CSV files (UTF-8, header row, RFC 4180). Writes the database (SQLite, or PostgreSQL through COPY and one upsert), one transaction per file, and a rejects file (file,line,column,value,reason) for bad rows. Streams: memory does not grow with the file. Re-importing a file changes nothing; a row with an existing key updates it.
 
             Examples:
               listwise import properties county/properties.csv --mapping vendor.yaml
@@ -44,7 +44,7 @@ struct ImportCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let kind = path == nil ? nil : ImportKind(rawValue: first.lowercased())
         let target = path ?? first
         let columnMapping = try mapping.map(ColumnMapping.load(path:)) ?? ColumnMapping()
@@ -61,17 +61,30 @@ struct ImportCommand: ParsableCommand {
             jobs = [(target, kind)]
         }
 
-        let db = try database.open()
+        // The store first: a bad --db is refused before a rejects file is touched.
+        var store: PostgresStore?
+        var db: AppDatabase?
+        if case .postgres(let server) = try database.location() {
+            store = try await PostgresStore.open(server)
+        } else {
+            db = try database.open()
+        }
+        defer { store?.close() }
         if let rejects, FileManager.default.fileExists(atPath: rejects) {
             try FileManager.default.removeItem(atPath: rejects)
+        }
+        let showProgress: (ImportProgress) -> Void = { progress in
+            let percent = progress.totalBytes > 0 ? 100 * progress.bytesRead / progress.totalBytes : 100
+            Terminal.progress("importing \(progress.file): \(progress.rows.grouped) rows (\(percent)%)")
         }
         for job in jobs {
             var options = ImportOptions(mapping: columnMapping, rejectsPath: rejects,
                                         rejectsMode: rejects == nil ? .replace : .append)
             options.progressEveryRows = 50_000
-            let summary = try db.importFile(job.path, kind: job.kind, options: options) { progress in
-                let percent = progress.totalBytes > 0 ? 100 * progress.bytesRead / progress.totalBytes : 100
-                Terminal.progress("importing \(progress.file): \(progress.rows.grouped) rows (\(percent)%)")
+            let summary = if let store {
+                try await store.importFile(job.path, kind: job.kind, options: options, progress: showProgress)
+            } else {
+                try db!.importFile(job.path, kind: job.kind, options: options, progress: showProgress)
             }
             Terminal.endProgress()
             report(summary)

@@ -18,15 +18,17 @@ final class PostgresStoreTests: XCTestCase {
     }
 
     /// A fresh, empty database on the test server, dropped after the test.
-    func freshDatabase() async throws -> PostgresLocation {
-        let admin = try PostgresLocation(url: try Self.serverURL())
+    func freshDatabase() async throws -> PostgresLocation { try await Self.freshDatabase(for: self) }
+
+    static func freshDatabase(for test: XCTestCase) async throws -> PostgresLocation {
+        let admin = try PostgresLocation(url: try serverURL())
         var location = admin
         location.database = "lw_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
         let name = location.database
-        try await Self.onServer(admin) { connection in
+        try await onServer(admin) { connection in
             try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Self.logger)
         }
-        addTeardownBlock {
+        test.addTeardownBlock {
             try? await Self.onServer(admin) { connection in
                 try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: Self.logger)
             }
@@ -87,28 +89,28 @@ final class PostgresStoreTests: XCTestCase {
         defer { store.close() }
         let homeTables = ["properties", "owners", "prospects", "events", "scores", "contact_history"]
         var partitioned: [String: String] = [:]
-        for try await (table, key) in try await store.client.query("""
+        for try await (table, key) in try await store.connection.query("""
             SELECT c.relname::text, pg_get_partkeydef(c.oid) FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid
-            """).decode((String, String).self) {
+            """, logger: Self.logger).decode((String, String).self) {
             partitioned[table] = key
         }
         XCTAssertEqual(partitioned, Dictionary(uniqueKeysWithValues: homeTables.map { ($0, "HASH (property_id)") }))
         // Citus: every primary, unique and foreign key of a distributed table includes the distribution column.
         var keysWithout: [String] = []
-        for try await (table, constraint, holds) in try await store.client.query("""
+        for try await (table, constraint, holds) in try await store.connection.query("""
             SELECT c.relname::text, k.conname::text,
                    (SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'property_id') = ANY (k.conkey)
             FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
             WHERE k.contype IN ('p', 'u', 'f') AND c.relname = ANY (\(homeTables)) AND NOT (k.contype = 'f' AND k.confrelid IN
                   (SELECT oid FROM pg_class WHERE relname IN ('score_runs', 'exports')))
-            """).decode((String, String, Bool).self) where !holds {
+            """, logger: Self.logger).decode((String, String, Bool).self) where !holds {
             keysWithout.append("\(table).\(constraint)")
         }
         XCTAssertEqual(keysWithout, [], "keys of home tables without property_id (references to the small run tables are allowed)")
         var partitions = 0
-        for try await count in try await store.client.query("""
+        for try await count in try await store.connection.query("""
             SELECT count(*)::int FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhparent WHERE c.relname = 'events'
-            """).decode(Int.self) {
+            """, logger: Self.logger).decode(Int.self) {
             partitions = count
         }
         XCTAssertEqual(partitions, PostgresSchema.partitions)

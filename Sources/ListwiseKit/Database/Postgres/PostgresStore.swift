@@ -1,15 +1,14 @@
-// The PostgreSQL store (SPEC §7): opens a PostgresClient pool on a `postgresql://` location,
-// checks the server first with one connection so that every way of failing to reach it is one
-// clear line, and applies the schema's migrations under an advisory lock (several hosts may
-// start at once).
+// The PostgreSQL store (SPEC §7): one connection to a `postgresql://` location (a command runs
+// its steps one after another; a PostgresClient pool comes with the parallel readers of scoring),
+// every way of failing to reach the server turned into one clear line, and the schema's
+// migrations applied under an advisory lock (several hosts may start at once).
 import Foundation
 import Logging
 import PostgresNIO
 
 public final class PostgresStore: Sendable {
     public let location: PostgresLocation
-    let client: PostgresClient
-    private let running: Task<Void, Never>
+    let connection: PostgresConnection
     let logger: Logger
 
     /// The oldest server listwise runs on (hash partitioning with foreign keys, generated identities).
@@ -17,20 +16,17 @@ public final class PostgresStore: Sendable {
     /// The advisory lock key taken while migrating ("lw" "mg").
     static let migrationLockKey: Int64 = 0x6C77_6D67
 
-    private init(location: PostgresLocation, client: PostgresClient, running: Task<Void, Never>, logger: Logger) {
+    private init(location: PostgresLocation, connection: PostgresConnection, logger: Logger) {
         self.location = location
-        self.client = client
-        self.running = running
+        self.connection = connection
         self.logger = logger
     }
 
     /// Connects, checks the server, and migrates. Usage errors (exit 2) for an unreachable
     /// server, a refused login, a missing database or a server older than 13.
     public static func open(_ location: PostgresLocation, logger: Logger = Logger(label: "listwise.postgres")) async throws -> PostgresStore {
-        try await probe(location, logger: logger)
-        let client = PostgresClient(configuration: try clientConfiguration(location), backgroundLogger: logger)
-        let running = Task { await client.run() }
-        let store = PostgresStore(location: location, client: client, running: running, logger: logger)
+        let connection = try await connect(location, logger: logger)
+        let store = PostgresStore(location: location, connection: connection, logger: logger)
         do {
             try await store.migrate()
         } catch {
@@ -40,15 +36,16 @@ public final class PostgresStore: Sendable {
         return store
     }
 
-    /// Stops the pool (its connections close).
+    /// Closes the connection.
     public func close() {
-        running.cancel()
+        let connection = self.connection
+        Task { try? await connection.close() }
     }
 
     /// Identifiers of the applied migrations, in order.
     public func appliedMigrations() async throws -> [String] {
         var identifiers: [String] = []
-        for try await identifier in try await client.query("SELECT identifier FROM listwise_migrations ORDER BY identifier", logger: logger)
+        for try await identifier in try await connection.query("SELECT identifier FROM listwise_migrations ORDER BY identifier", logger: logger)
             .decode(String.self) {
             identifiers.append(identifier)
         }
@@ -57,7 +54,7 @@ public final class PostgresStore: Sendable {
 
     /// Counts of the four data tables.
     public func dataCounts() async throws -> DataCounts {
-        let rows = try await client.query("""
+        let rows = try await connection.query("""
             SELECT (SELECT count(*) FROM properties), (SELECT count(*) FROM owners),
                    (SELECT count(*) FROM prospects), (SELECT count(*) FROM events)
             """, logger: logger)
@@ -73,7 +70,7 @@ public final class PostgresStore: Sendable {
     /// hosts starting together migrate once (the second waits, then finds nothing to do).
     private func migrate() async throws {
         let logger = self.logger
-        try await client.withTransaction(logger: logger) { connection in
+        try await connection.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: logger)
             try await connection.query("""
                 CREATE TABLE IF NOT EXISTS listwise_migrations (
@@ -97,20 +94,6 @@ public final class PostgresStore: Sendable {
 
     // MARK: - Connecting
 
-    static func clientConfiguration(_ location: PostgresLocation) throws -> PostgresClient.Configuration {
-        let tls: PostgresClient.Configuration.TLS
-        switch location.sslMode {
-        case .disable: tls = .disable
-        case .prefer: tls = .prefer(Self.unverifiedTLS)
-        case .require: tls = .require(Self.unverifiedTLS)
-        case .verifyFull: tls = .require(.makeClientConfiguration())
-        }
-        var configuration = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
-                                                         password: location.password, database: location.database, tls: tls)
-        configuration.options.connectTimeout = .seconds(10)
-        return configuration
-    }
-
     /// libpq's `require` and `prefer`: encrypted, the certificate not checked.
     private static var unverifiedTLS: TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -118,13 +101,12 @@ public final class PostgresStore: Sendable {
         return tls
     }
 
-    /// One connection, to turn the ways of not reaching the server into clear errors before the
-    /// pool (which retries quietly) is started, and to check the server's version.
-    private static func probe(_ location: PostgresLocation, logger: Logger) async throws {
-        let client = try clientConfiguration(location)
+    /// Connects, turning the ways of not reaching the server into clear errors, and checks the
+    /// server's version.
+    private static func connect(_ location: PostgresLocation, logger: Logger) async throws -> PostgresConnection {
         var configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
                                                              password: location.password, database: location.database,
-                                                             tls: try connectionTLS(client.tls, location))
+                                                             tls: try connectionTLS(location))
         configuration.options.connectTimeout = .seconds(10)
         let connection: PostgresConnection
         do {
@@ -132,7 +114,6 @@ public final class PostgresStore: Sendable {
         } catch {
             throw describe(error, location: location)
         }
-        defer { Task { try? await connection.close() } }
         var version = 0
         do {
             for try await number in try await connection.query("SELECT current_setting('server_version_num')::int", logger: logger)
@@ -140,14 +121,17 @@ public final class PostgresStore: Sendable {
                 version = number
             }
         } catch {
+            try? await connection.close()
             throw describe(error, location: location)
         }
         guard version >= minimumServerVersion else {
+            try? await connection.close()
             throw ListwiseError.usage("\(location): PostgreSQL \(version / 10_000).\(version % 10_000) is too old: listwise needs PostgreSQL 13 or newer")
         }
+        return connection
     }
 
-    private static func connectionTLS(_ tls: PostgresClient.Configuration.TLS, _ location: PostgresLocation) throws -> PostgresConnection.Configuration.TLS {
+    private static func connectionTLS(_ location: PostgresLocation) throws -> PostgresConnection.Configuration.TLS {
         switch location.sslMode {
         case .disable: return .disable
         case .prefer: return .prefer(try NIOSSLContext(configuration: unverifiedTLS))

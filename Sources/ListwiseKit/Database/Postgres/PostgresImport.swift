@@ -1,0 +1,199 @@
+// Import into the PostgreSQL store (SPEC §1, §7): the same reader, validation, rejects file and
+// summary as the SQLite import; rows go through `COPY ... FROM STDIN` into a staging table, then
+// one set-based upsert, all in one transaction (a killed import leaves nothing behind).
+import Foundation
+import PostgresNIO
+
+/// A valid record as one line of COPY text format (tab-separated, `\N` for NULL, backslash escapes).
+struct CopyLine: RecordSink {
+    private var values: [[UInt8]]
+    private var present: [Bool]
+
+    init(columns: Int) {
+        values = Array(repeating: [], count: columns)
+        present = Array(repeating: false, count: columns)
+    }
+
+    mutating func reset() {
+        for index in values.indices {
+            values[index].removeAll(keepingCapacity: true)
+            present[index] = false
+        }
+    }
+
+    mutating func integer(_ parameter: Int32, _ value: Int64) { set(parameter, Array(String(value).utf8)) }
+    mutating func double(_ parameter: Int32, _ value: Double) { set(parameter, Array("\(value)".utf8)) }
+
+    mutating func text(_ parameter: Int32, _ bytes: UnsafeRawPointer, _ count: Int) {
+        let index = Int(parameter) - 1
+        values[index].removeAll(keepingCapacity: true)
+        present[index] = true
+        for byte in UnsafeRawBufferPointer(start: bytes, count: count) {
+            switch byte {
+            case UInt8(ascii: "\\"): values[index] += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case UInt8(ascii: "\t"): values[index] += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case UInt8(ascii: "\n"): values[index] += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case UInt8(ascii: "\r"): values[index] += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            default: values[index].append(byte)
+            }
+        }
+    }
+
+    private mutating func set(_ parameter: Int32, _ bytes: [UInt8]) {
+        values[Int(parameter) - 1] = bytes
+        present[Int(parameter) - 1] = true
+    }
+
+    /// Appends `line` (the source line, the staging table's first column) and the values.
+    func write(line: Int, into buffer: inout ByteBuffer) {
+        buffer.writeString(String(line))
+        for index in values.indices {
+            buffer.writeInteger(UInt8(ascii: "\t"))
+            if present[index] { buffer.writeBytes(values[index]) } else { buffer.writeStaticString("\\N") }
+        }
+        buffer.writeInteger(UInt8(ascii: "\n"))
+    }
+}
+
+extension PostgresStore {
+    /// Imports `path` as `kind` (detected when nil), as `AppDatabase.importFile` does on SQLite:
+    /// same refusals, rejects and summary, one transaction. Rows of unknown properties are found
+    /// after the COPY (one query, not one lookup a row), so their rejects follow the others.
+    public func importFile(_ path: String, kind: ImportKind? = nil, options: ImportOptions = ImportOptions(),
+                           progress: ((ImportProgress) -> Void)? = nil) async throws -> ImportSummary {
+        let started = Date()
+        let source = try ImportSource(path: path, kind: kind, mapping: options.mapping)
+        let reader = source.reader, kind = source.kind
+        let fields = RecordFields(kind: kind, resolved: source.resolved, header: source.header)
+        let rejects = try RejectsWriter(finalPath: options.rejectsPath ?? path + ".rejects.csv", mode: options.rejectsMode)
+        var summary = ImportSummary(file: path, kind: kind, rows: 0, inserted: 0, updated: 0, unchanged: 0,
+                                    rejected: 0, rejectedByReason: [:], unknownColumns: source.resolved.unknown,
+                                    rejectsFile: nil, importID: nil, seconds: 0)
+        func reject(line: Int, column: String, value: String, reason: RejectReason) throws {
+            summary.rejected += 1
+            summary.rejectedByReason[reason.rawValue, default: 0] += 1
+            try rejects.write(file: path, line: line, column: column, value: value, reason: reason)
+        }
+        let columns = fields.columns
+        let table = kind.table
+        let logger = self.logger
+        do {
+            try await connection.withTransaction(logger: logger) { connection in
+                func run(_ sql: String) async throws -> PostgresRowSequence {
+                    try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+                }
+                _ = try await run("""
+                    CREATE TEMP TABLE staging ON COMMIT DROP AS
+                    SELECT 0::bigint AS line, \(columns.joined(separator: ", ")) FROM \(table) WITH NO DATA
+                    """)
+                var line = CopyLine(columns: columns.count)
+                var lastReport = 0
+                try await connection.copyFrom(table: "staging", columns: ["line"] + columns, logger: logger) { writer in
+                    var buffer = ByteBuffer()
+                    while try ImportSource.readRecord(reader, path: path) {
+                        summary.rows += 1
+                        line.reset()
+                        if case .rejected(let column, let value, let reason)? = try fields.validate(
+                            reader, headerCount: source.header.count, into: &line, checking: DeferredPropertyCheck()) {
+                            try reject(line: reader.recordLine, column: column, value: value, reason: reason)
+                        } else {
+                            line.write(line: reader.recordLine, into: &buffer)
+                            if buffer.readableBytes >= 1 << 20 {
+                                try await writer.write(buffer)
+                                buffer.clear()
+                            }
+                        }
+                        if summary.rows - lastReport >= options.progressEveryRows {
+                            lastReport = summary.rows
+                            progress?(ImportProgress(file: path, rows: summary.rows, bytesRead: reader.bytesConsumed, totalBytes: reader.fileSize))
+                        }
+                    }
+                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
+                }
+                guard summary.rows > 0 else {
+                    throw ListwiseError.usage("\(path): empty file (a header but no data rows)")
+                }
+                if let propertyColumn = fields.propertyColumn {
+                    let header = source.header[fields.positions[propertyColumn]!]
+                    for try await (line, id) in try await run("""
+                        DELETE FROM staging s WHERE NOT EXISTS (SELECT 1 FROM properties p WHERE p.property_id = s.property_id)
+                        RETURNING line, property_id
+                        """).decode((Int, String).self) {
+                        try reject(line: line, column: header, value: id, reason: .unknownPropertyID)
+                    }
+                }
+                // Counted as the SQLite import counts them, row by row in file order: the first row
+                // of a key against the stored row (inserted, updated, unchanged), a repeat against
+                // the row before it (the last one wins).
+                let keys = kind.keyColumns
+                let updatable = columns.filter { !keys.contains($0) }
+                let list = { (alias: String, names: [String]) in names.map { "\(alias).\($0)" }.joined(separator: ", ") }
+                _ = try await run("ALTER TABLE staging ADD PRIMARY KEY (line)")
+                for try await (updated, unchanged) in try await run("""
+                    SELECT count(*) FILTER (WHERE previous IS DISTINCT FROM current)::bigint,
+                           count(*) FILTER (WHERE previous IS NOT DISTINCT FROM current)::bigint
+                    FROM (SELECT line, ROW(\(columns.joined(separator: ", "))) AS current,
+                                 lag(ROW(\(columns.joined(separator: ", ")))) OVER w AS previous, lag(line) OVER w AS previous_line
+                          FROM staging WINDOW w AS (PARTITION BY \(keys.joined(separator: ", ")) ORDER BY line)) r
+                    WHERE previous_line IS NOT NULL
+                    """).decode((Int, Int).self) {
+                    summary.updated += updated
+                    summary.unchanged += unchanged
+                }
+                let differs = updatable.isEmpty ? "false" : "(\(list("s", updatable))) IS DISTINCT FROM (\(list("t", updatable)))"
+                for try await (inserted, updated, unchanged) in try await run("""
+                    SELECT count(*) FILTER (WHERE t.\(keys[0]) IS NULL)::bigint,
+                           count(*) FILTER (WHERE t.\(keys[0]) IS NOT NULL AND \(differs))::bigint,
+                           count(*) FILTER (WHERE t.\(keys[0]) IS NOT NULL AND NOT \(differs))::bigint
+                    FROM (SELECT DISTINCT ON (\(keys.joined(separator: ", "))) * FROM staging ORDER BY \(keys.joined(separator: ", ")), line) s
+                    LEFT JOIN \(table) t ON \(keys.map { "t.\($0) = s.\($0)" }.joined(separator: " AND "))
+                    """).decode((Int, Int, Int).self) {
+                    summary.inserted += inserted
+                    summary.updated += updated
+                    summary.unchanged += unchanged
+                }
+                // Then the writes: the last row of each key, a moved prospect taken from its old home
+                // (the PostgreSQL key is (property_id, prospect_id)), one upsert.
+                _ = try await run("""
+                    DELETE FROM staging s USING (SELECT line, max(line) OVER (PARTITION BY \(keys.joined(separator: ", "))) AS last FROM staging) d
+                    WHERE s.line = d.line AND d.line < d.last
+                    """)
+                if kind == .prospects {
+                    _ = try await run("DELETE FROM prospects p USING staging s WHERE p.prospect_id = s.prospect_id AND p.property_id <> s.property_id")
+                }
+                let storeKeys = kind == .prospects ? ["property_id", "prospect_id"] : keys
+                let storeUpdatable = columns.filter { !storeKeys.contains($0) }
+                var upsert = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) SELECT \(columns.joined(separator: ", ")) FROM staging "
+                if storeUpdatable.isEmpty {
+                    upsert += "ON CONFLICT DO NOTHING"
+                } else {
+                    let set = storeUpdatable.map { "\($0) = EXCLUDED.\($0)" }.joined(separator: ", ")
+                    upsert += "ON CONFLICT (\(storeKeys.joined(separator: ", "))) DO UPDATE SET \(set) "
+                        + "WHERE (\(list(table, storeUpdatable))) IS DISTINCT FROM (\(list("EXCLUDED", storeUpdatable)))"
+                }
+                _ = try await run(upsert)
+                var newest: String?
+                if kind == .events {
+                    for try await date in try await run("SELECT max(event_date)::text FROM staging").decode(String?.self) { newest = date }
+                }
+                summary.seconds = Date().timeIntervalSince(started)
+                let sha = reader.checksumHex()
+                let rows = summary.rows, inserted = summary.inserted, updated = summary.updated
+                let unchanged = summary.unchanged, rejected = summary.rejected
+                for try await id in try await connection.query("""
+                    INSERT INTO imports (kind, file, sha256, started_at, finished_at, rows, inserted, updated, unchanged, rejected, newest_event_date)
+                    VALUES (\(kind.rawValue), \(path), \(sha), \(started), \(Date()), \(rows), \(inserted), \(updated), \(unchanged), \(rejected), \(newest)::date)
+                    RETURNING id
+                    """, logger: logger).decode(Int64.self) {
+                    summary.importID = id
+                }
+            }
+        } catch {
+            rejects.discard()
+            throw describe(error)
+        }
+        summary.rejectsFile = try rejects.commit()
+        progress?(ImportProgress(file: path, rows: summary.rows, bytesRead: reader.fileSize, totalBytes: reader.fileSize))
+        return summary
+    }
+}
