@@ -2,7 +2,7 @@
 # The README's demo: the bundled sample county (Data/sample, 10,000 homes) from the CSV files
 # to a mail list, with the commands an analyst and a marketer run. Everything it writes goes
 # in one folder (default ./demo, emptied of a previous demo's files first); it prints where
-# each file is. About 15 s after the release build.
+# each file is. About 7 s after the release build.
 #   bash Data/demo.sh [FOLDER]          LISTWISE=path/to/listwise to run another build
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
