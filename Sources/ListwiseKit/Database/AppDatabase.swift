@@ -2,9 +2,6 @@
 // exposes intention-named operations. Nothing else opens the file.
 import Foundation
 import GRDB
-#if canImport(Glibc)
-import Glibc
-#endif
 
 public final class AppDatabase: Sendable {
     /// The writer is private; other parts of listwise go through the methods of this type.

@@ -94,7 +94,7 @@ extension AppDatabase {
             filter = "s.probability >= :minimum"
             arguments += ["minimum": minimum]
         case .top:
-            preconditionFailure("--top reads by rank windows: topRowsCandidates")
+            preconditionFailure("--top reads by rank windows: fillTopRows")
         }
         var fetched = try orderedCandidates(filter: filter, arguments: arguments, ranges: ranges, settings: settings)
         if let limit, fetched.homeStarts.count > limit {
@@ -148,20 +148,19 @@ extension AppDatabase {
             let filter = "((s.rank > :above AND s.rank <= :through)\(first ? " OR s.on_market = 1" : ""))"
             let fetched = try orderedCandidates(filter: filter, arguments: ["run": run.id, "above": window.above, "through": window.through],
                                                 ranges: ranges, settings: settings)
-            let rows = fetched.rows
+            let rows = fetched.rows, starts = fetched.homeStarts
+            func home(_ k: Int) -> ArraySlice<ExportCandidate> { rows[starts[k]..<(k + 1 < starts.count ? starts[k + 1] : rows.count)] }
             if first {
                 onMarketRows = fetched.onMarket
-                for (k, start) in fetched.homeStarts.enumerated() where rows[start].rank == nil {
-                    waiting.append(rows[start..<(k + 1 < fetched.homeStarts.count ? fetched.homeStarts[k + 1] : rows.count)])
-                }
+                for (k, start) in starts.enumerated() where rows[start].rank == nil { waiting.append(home(k)) }
                 first = false
             }
-            for (k, start) in fetched.homeStarts.enumerated() where rows[start].rank != nil {
+            for (k, start) in starts.enumerated() where rows[start].rank != nil {
                 while waitingIndex < waiting.count, before(waiting[waitingIndex][waiting[waitingIndex].startIndex], rows[start]) {
                     guard take(waiting[waitingIndex]) else { full = true; break }
                     waitingIndex += 1
                 }
-                if full || !take(rows[start..<(k + 1 < fetched.homeStarts.count ? fetched.homeStarts[k + 1] : rows.count)]) {
+                if full || !take(home(k)) {
                     full = true
                     break
                 }

@@ -113,6 +113,8 @@ public struct ExportSummary: Codable, Equatable, Sendable {
 /// An export ready to be written: the rendered list, the prospects it reaches, its summary.
 public struct PreparedExport: Sendable {
     public var settings: ExportSettings
+    /// The score run the list comes from.
+    public var run: ScoreRunRecord
     public var summary: ExportSummary
     let builder: ExportBuilder
     /// The whole file: header and rows (CSV), or one JSON object a line (rendered on each use).
@@ -203,7 +205,7 @@ extension AppDatabase {
         summary.selectedHomes = homes
         summary.deepestRank = deepestRank
         summary.deepestProbability = deepestProbability
-        return PreparedExport(settings: settings, summary: summary, builder: builder)
+        return PreparedExport(settings: settings, run: run, summary: summary, builder: builder)
     }
 
     /// Writes the export to `path` atomically with owner-only permissions (0600) and records it,

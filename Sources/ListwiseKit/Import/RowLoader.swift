@@ -78,7 +78,8 @@ final class RowLoader: PropertyCheck {
         sqlite3_reset(propertyLookup)
         switch result {
         case SQLITE_ROW:
-            lastKnownProperty = Array(id)
+            lastKnownProperty.removeAll(keepingCapacity: true)
+            lastKnownProperty.append(contentsOf: id)
             return true
         case SQLITE_DONE:
             return false
@@ -109,8 +110,10 @@ final class RowLoader: PropertyCheck {
         sqlite3_reset(statement)
         switch result {
         case SQLITE_DONE:
+            // In place: in a feed ordered by date nearly every row is the newest so far.
             if let date = fields.eventDate, newestEventDate.lexicographicallyPrecedes(date) {
-                newestEventDate = Array(date)
+                newestEventDate.removeAll(keepingCapacity: true)
+                newestEventDate.append(contentsOf: date)
             }
             return sqlite3_total_changes64(connection) > before ? .changed : .unchanged
         default:

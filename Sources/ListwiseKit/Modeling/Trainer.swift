@@ -137,8 +137,7 @@ extension AppDatabase {
         let fingerprint = DesignMatrix.fingerprint(trainingDesign, labels: trainingLabels)
         // The one look at T: after every choice is made.
         let validationDesign = try DesignMatrix.build(table, transforms: transforms, rows: validationRows)
-        let eta = try BLAS.multiply(validationDesign, fit.coefficients)
-        let metrics = Metrics.evaluate(y: validationLabels, p: eta.map { LogisticRegression.sigmoid($0 + fit.intercept) })
+        let metrics = try Self.metrics(of: fit, on: validationDesign, labels: validationLabels)
         if !fit.converged {
             warnings.append(fit.separable
                 ? "the training data look separable: probabilities reach 0 or 1; use a larger --l2"
@@ -183,12 +182,17 @@ extension AppDatabase {
         for l2 in grid {
             progress?("inner split: fitting with l2 = \(l2)")
             let fit = try LogisticRegression.fit(fitDesign, fitLabels, settings: LogisticSettings(l2: l2))
-            let eta = try BLAS.multiply(validationDesign, fit.coefficients)
-            let metrics = Metrics.evaluate(y: validationLabels, p: eta.map { LogisticRegression.sigmoid($0 + fit.intercept) })
+            let metrics = try Self.metrics(of: fit, on: validationDesign, labels: validationLabels)
             trials.append(PenaltyTrial(l2: l2, logLoss: metrics.logLoss, rocAUC: metrics.rocAUC))
         }
         let best = trials.min { $0.logLoss < $1.logLoss }!
         return (best.l2, trials, fitRows.count, validationRows.count)
+    }
+
+    /// The metrics of `fit` on a standardised design and its labels.
+    private static func metrics(of fit: LogisticFit, on design: Matrix, labels: [Double]) throws -> ModelMetrics {
+        let eta = try BLAS.multiply(design, fit.coefficients)
+        return Metrics.evaluate(y: labels, p: eta.map { LogisticRegression.sigmoid($0 + fit.intercept) })
     }
 
     /// Re-scores a labelled snapshot with `model` and returns the metrics.

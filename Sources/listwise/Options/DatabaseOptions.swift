@@ -15,7 +15,7 @@ struct DatabaseOptions: ParsableArguments {
     func location() throws -> StoreLocation { try StoreLocation(path) }
 
     /// Opens the SQLite database. A PostgreSQL URL is refused with one line: so far only
-    /// `status` runs on a server (the other commands follow it there).
+    /// `import` and `status` run on a server (the other commands follow them there).
     func open() throws -> AppDatabase {
         if case .postgres(let server) = try location() {
             throw ListwiseError.usage("\(server): this command runs on an SQLite database only, so far; on PostgreSQL, 'listwise import' and 'listwise status' work")

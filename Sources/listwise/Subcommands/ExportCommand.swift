@@ -66,7 +66,7 @@ struct ExportCommand: ParsableCommand {
             try db.recordExport(export)
         }
         let s = export.summary
-        try Terminal.warnIfStale(try db.scoreRun(id: s.runID, territory: nil), in: db)
+        try Terminal.warnIfStale(export.run, in: db)
         Terminal.line("\(s.channel.rawValue) list for campaign \(s.campaign) from score run \(s.runID): "
                       + "\(s.selectedHomes.grouped) homes, \(s.selectedProspects.grouped) prospects selected; "
                       + "\(s.exportedRows.grouped) rows exported (\(s.exportedProspects.grouped) prospects)\(out.map { " to \($0)" } ?? "")")

@@ -40,7 +40,7 @@ struct ScoreCommand: ParsableCommand {
         settings.marketRates = try asOf.rates()
         let started = Date()
         let summary = try db.score(model: loaded, settings: settings)
-        for warning in summary.warnings { Terminal.line("listwise: warning: \(warning)") }
+        for warning in summary.warnings { Terminal.warning(warning) }
         Terminal.line("score run \(summary.runID): \(summary.rows.grouped) homes as of \(DayNumber.iso(day)) with \(modelFile)"
                       + (territory.map { " in \($0)" } ?? "")
                       + String(format: " in %.1f s", Date().timeIntervalSince(started)))

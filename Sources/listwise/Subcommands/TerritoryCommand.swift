@@ -73,7 +73,7 @@ struct TerritoryCommand: ParsableCommand {
             let definition = try definition()
             let db = try database.open()
             let warnings = try db.addTerritory(name: name, definition: definition)
-            for warning in warnings { Terminal.line("listwise: warning: \(warning)") }
+            for warning in warnings { Terminal.warning(warning) }
             let contents = try db.territoryContents(definition)
             Terminal.line("territory \(name): \(definition.summary), \(contents.homes.grouped) homes")
         }

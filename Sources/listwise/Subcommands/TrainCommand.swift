@@ -42,7 +42,7 @@ struct TrainCommand: ParsableCommand {
         let started = Date()
         let result = try db.trainModel(settings) { Terminal.progress($0) }
         Terminal.endProgress()
-        for warning in result.warnings { Terminal.line("listwise: warning: \(warning)") }
+        for warning in result.warnings { Terminal.warning(warning) }
         let model = result.model
         let path = out ?? "Models/model-\(model.validationAsOf).json"
         try model.write(to: path)

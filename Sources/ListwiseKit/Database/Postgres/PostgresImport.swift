@@ -21,8 +21,8 @@ struct CopyLine: RecordSink {
         }
     }
 
-    mutating func integer(_ parameter: Int32, _ value: Int64) { set(parameter, Array(String(value).utf8)) }
-    mutating func double(_ parameter: Int32, _ value: Double) { set(parameter, Array("\(value)".utf8)) }
+    mutating func integer(_ parameter: Int32, _ value: Int64) { set(parameter, String(value).utf8) }
+    mutating func double(_ parameter: Int32, _ value: Double) { set(parameter, "\(value)".utf8) }
 
     mutating func text(_ parameter: Int32, _ bytes: UnsafeRawPointer, _ count: Int) {
         let index = Int(parameter) - 1
@@ -39,8 +39,10 @@ struct CopyLine: RecordSink {
         }
     }
 
-    private mutating func set(_ parameter: Int32, _ bytes: [UInt8]) {
-        values[Int(parameter) - 1] = bytes
+    /// Into the column's reused buffer (no array a value).
+    private mutating func set(_ parameter: Int32, _ bytes: String.UTF8View) {
+        values[Int(parameter) - 1].removeAll(keepingCapacity: true)
+        values[Int(parameter) - 1].append(contentsOf: bytes)
         present[Int(parameter) - 1] = true
     }
 
