@@ -18,6 +18,10 @@ enum Terminal {
         if let message = try db.stalenessWarning(for: run) { warning(message) }
     }
 
+    static func warnIfStale(_ run: ScoreRunRecord, in store: any Store) async throws {
+        if let message = try await store.stalenessWarning(for: run, modelsFolder: "Models") { warning(message) }
+    }
+
     static func line(_ message: String) {
         write(message + "\n")
     }

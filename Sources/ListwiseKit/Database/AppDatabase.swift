@@ -53,7 +53,7 @@ public final class AppDatabase: Sendable {
             if errno == EEXIST { return nil }
             throw ListwiseError.usage("\(path): cannot create the database: \(String(cString: strerror(errno)))")
         }
-        defer { close(fd) }
+        defer { Glibc.close(fd) }
         _ = fchmod(fd, 0o600)
         return nil
     }

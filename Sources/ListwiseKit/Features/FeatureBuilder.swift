@@ -127,7 +127,8 @@ final class FeatureBuilder {
     struct Event { var day: Int; var type: EventType; var amount: Double?; var rate: Double? }
 
     let settings: FeatureSettings
-    let connection: OpaquePointer
+    /// The SQLite connection of `pass`; nil in a builder another store feeds through `addRows`.
+    let sqlite: OpaquePointer?
     var table = FeatureTable()
     /// Per snapshot and zip: homes that exist, and homes with a LISTING in the 36 months to T.
     var zips = ZipCounts()
@@ -135,17 +136,48 @@ final class FeatureBuilder {
     /// Whether a pass counts the zips (a streaming pass has them from `countZipsBySQL`).
     var countZips = true
 
+    /// A builder fed home by home through `addRows` (`hasOwnerHistory`: the store has owners;
+    /// `dataEndDay`: its last event day, when `settings` does not give one).
+    init(settings: FeatureSettings, hasOwnerHistory: Bool, dataEndDay: Int?) {
+        self.settings = settings
+        self.sqlite = nil
+        table.hasOwnerHistory = hasOwnerHistory
+        table.dataEndDay = settings.dataEndDay ?? dataEndDay
+        zips.homes = Array(repeating: [], count: settings.asOfDays.count)
+        zips.listings = Array(repeating: [], count: settings.asOfDays.count)
+    }
+
     init(settings: FeatureSettings, db: Database) throws {
         self.settings = settings
         guard let connection = db.sqliteConnection else { throw ListwiseError.runtime("database is closed") }
-        self.connection = connection
+        self.sqlite = connection
         table.hasOwnerHistory = try AppDatabase.hasOwnerHistory(in: db)
         table.dataEndDay = try settings.dataEndDay ?? AppDatabase.lastEventDay(in: db)
         zips.homes = Array(repeating: [], count: settings.asOfDays.count)
         zips.listings = Array(repeating: [], count: settings.asOfDays.count)
     }
 
+    /// The rows added so far with their zip rates, all homes having been added.
+    func finishedTable() -> FeatureTable {
+        fillZipRates()
+        return table
+    }
+
+    /// The rows added since the last chunk, with their zip rates (counted beforehand into
+    /// `zips`, with `countZips` off); the builder starts a new chunk.
+    func takeChunk() -> FeatureTable {
+        fillZipRates()
+        let chunk = table
+        table = FeatureTable()
+        table.hasOwnerHistory = chunk.hasOwnerHistory
+        table.dataEndDay = chunk.dataEndDay
+        table.marketRateCarried = chunk.marketRateCarried
+        rowZip.removeAll(keepingCapacity: true)
+        return chunk
+    }
+
     private func prepare(_ sql: String, _ range: PropertyRange = PropertyRange()) throws -> OpaquePointer {
+        guard let connection = sqlite else { throw ListwiseError.runtime("no SQLite connection to read features from") }
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(connection, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
             throw ListwiseError.runtime("feature query failed: \(String(cString: sqlite3_errmsg(connection)))")
@@ -234,7 +266,7 @@ final class FeatureBuilder {
                 let result = sqlite3_step(statement)
                 if result == SQLITE_DONE { break }
                 guard result == SQLITE_ROW else {
-                    throw ListwiseError.runtime("zip counts failed: \(String(cString: sqlite3_errmsg(connection)))")
+                    throw ListwiseError.runtime("zip counts failed: \(String(cString: sqlite3_errmsg(sqlite)))")
                 }
                 let zip = zipSlot(Self.text(statement, 0) ?? "")
                 zips.homes[s][zip] = sqlite3_column_double(statement, 1)
@@ -246,14 +278,7 @@ final class FeatureBuilder {
     /// Hands the rows gathered so far to `body` (with their zip rates) and starts a new chunk.
     private func flushChunk(_ body: (FeatureTable) throws -> Void) throws {
         guard table.count > 0 else { return }
-        fillZipRates()
-        try body(table)
-        let template = table
-        table = FeatureTable()
-        table.hasOwnerHistory = template.hasOwnerHistory
-        table.dataEndDay = template.dataEndDay
-        table.marketRateCarried = template.marketRateCarried
-        rowZip.removeAll(keepingCapacity: true)
+        try body(takeChunk())
     }
 
     /// One pass over every property; `flush` runs after each property.
@@ -343,7 +368,7 @@ final class FeatureBuilder {
         var inScope: Bool
     }
 
-    private func zipSlot(_ zip: String) -> Int {
+    func zipSlot(_ zip: String) -> Int {
         if let index = zips.index[zip] { return index }
         let index = zips.index.count
         zips.index[zip] = index
@@ -353,7 +378,7 @@ final class FeatureBuilder {
 
     /// Adds one row per snapshot at which the home exists (and is not on the market, unless
     /// `includeOnMarket`). Every value below reads only owners and events dated ≤ T.
-    private func addRows(home: Home, owners: [Owner], events: [Event]) {
+    func addRows(home: Home, owners: [Owner], events: [Event]) {
         let zip = zipSlot(home.zip)
         let nan = Double.nan
         for (s, asOf) in settings.asOfDays.enumerated() {

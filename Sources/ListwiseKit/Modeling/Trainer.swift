@@ -55,14 +55,22 @@ public struct TrainingResult: Sendable {
     public var warnings: [String]
 }
 
-extension AppDatabase {
-    /// Builds the snapshots' features, chooses the penalty on the inner split when asked, fits
-    /// on every training snapshot, validates once out of time at T, and returns the model.
-    public func trainModel(_ settings: TrainingSettings, progress: ((String) -> Void)? = nil) throws -> TrainingResult {
+/// The dates of a training run, from its settings and the data's last event day.
+struct TrainingPlan: Sendable {
+    var dataEnd: Int
+    var validationDay: Int
+    var trainingDays: [Int]
+    /// The inner split of `--l2 auto`: fits on these, validated on `innerValidationDay`.
+    var innerTrainingDays: [Int]
+    var innerValidationDay: Int
+    /// Every snapshot whose features are built, in order.
+    var asOfDays: [Int]
+
+    init(_ settings: TrainingSettings, dataEnd: Int?) throws {
         guard settings.horizonDays > 0, settings.snapshots > 0 else {
             throw ListwiseError.usage("horizon and snapshots must be positive")
         }
-        guard let dataEnd = try lastEventDay() else {
+        guard let dataEnd else {
             throw ListwiseError.usage("the database has no events: import events before training")
         }
         let h = settings.horizonDays
@@ -77,13 +85,67 @@ extension AppDatabase {
         if settings.penalty == .auto {
             innerTrainingDays = settings.snapshots > 1 ? Array(trainingDays.dropLast()) : [validationDay - 2 * h]
         }
-        let innerValidationDay = trainingDays.last!
-        let asOfDays = Array(Set(innerTrainingDays + trainingDays + [validationDay])).sorted()
-        progress?("building features for \(asOfDays.map(DayNumber.iso).joined(separator: ", "))")
-        let table = try buildFeatures(FeatureSettings(asOfDays: asOfDays, horizonDays: h,
-                                                      marketRates: settings.marketRates, dataEndDay: dataEnd)) { done in
-            progress?("features: \(done) properties")
-        }
+        self.dataEnd = dataEnd
+        self.validationDay = validationDay
+        self.trainingDays = trainingDays
+        self.innerTrainingDays = innerTrainingDays
+        innerValidationDay = trainingDays.last!
+        asOfDays = Array(Set(innerTrainingDays + trainingDays + [validationDay])).sorted()
+    }
+
+    func featureSettings(_ settings: TrainingSettings) -> FeatureSettings {
+        FeatureSettings(asOfDays: asOfDays, horizonDays: settings.horizonDays, marketRates: settings.marketRates, dataEndDay: dataEnd)
+    }
+}
+
+/// The date of a labelled snapshot to evaluate models on (default: the first model's
+/// validation snapshot), checked against the data's last event day.
+func evaluationDay(_ models: [LikelyToSellModel], asOfDay: Int?, dataEnd: Int?) throws -> Int {
+    guard let dataEnd else {
+        throw ListwiseError.usage("the database has no events: import events before evaluating")
+    }
+    let model = models[0]
+    let day = asOfDay ?? DayNumber.parse(model.validationAsOf) ?? (dataEnd - model.horizonDays)
+    guard day + model.horizonDays <= dataEnd else {
+        throw ListwiseError.usage("as-of \(DayNumber.iso(day)) + \(model.horizonDays) days is past the last event (\(DayNumber.iso(dataEnd))): no labels to evaluate against")
+    }
+    return day
+}
+
+extension AppDatabase {
+    /// Builds the snapshots' features, chooses the penalty on the inner split when asked, fits
+    /// on every training snapshot, validates once out of time at T, and returns the model.
+    public func trainModel(_ settings: TrainingSettings, progress: ((String) -> Void)? = nil) throws -> TrainingResult {
+        let plan = try TrainingPlan(settings, dataEnd: try lastEventDay())
+        progress?("building features for \(plan.asOfDays.map(DayNumber.iso).joined(separator: ", "))")
+        let table = try buildFeatures(plan.featureSettings(settings)) { done in progress?("features: \(done) properties") }
+        return try Training.fit(table, plan: plan, settings: settings, progress: progress)
+    }
+
+    /// Re-scores a labelled snapshot with `model` and returns the metrics.
+    public func evaluateModel(_ model: LikelyToSellModel, asOfDay: Int?, marketRates: MarketRates = .standard) throws -> ModelMetrics {
+        try evaluateModels([model], asOfDay: asOfDay, marketRates: marketRates)[0]
+    }
+
+    /// The metrics of several models (of the same horizon) on one labelled snapshot, its
+    /// features built once (default date: the first model's validation snapshot).
+    public func evaluateModels(_ models: [LikelyToSellModel], asOfDay: Int?, marketRates: MarketRates = .standard) throws -> [ModelMetrics] {
+        guard let model = models.first else { return [] }
+        let dataEnd = try lastEventDay()
+        let day = try evaluationDay(models, asOfDay: asOfDay, dataEnd: dataEnd)
+        let table = try buildFeatures(FeatureSettings(asOfDays: [day], horizonDays: model.horizonDays, marketRates: marketRates,
+                                                      dataEndDay: dataEnd))
+        return try Training.evaluate(models, on: table, day: day)
+    }
+}
+
+/// Fitting and evaluating on built features, whichever store they came from.
+enum Training {
+    static func fit(_ table: FeatureTable, plan: TrainingPlan, settings: TrainingSettings,
+                    progress: ((String) -> Void)?) throws -> TrainingResult {
+        let h = settings.horizonDays
+        let (validationDay, trainingDays) = (plan.validationDay, plan.trainingDays)
+        let (innerTrainingDays, innerValidationDay, asOfDays) = (plan.innerTrainingDays, plan.innerValidationDay, plan.asOfDays)
         var warnings: [String] = []
         if table.marketRateCarried {
             warnings.append("an as-of date is past the end of the market-rate table: its last rate was carried forward")
@@ -145,7 +207,7 @@ extension AppDatabase {
         }
         let model = LikelyToSellModel(
             formatVersion: LikelyToSellModel.formatVersion,
-            createdAt: Self.timestamp(Date()),
+            createdAt: AppDatabase.timestamp(Date()),
             horizonDays: h,
             trainingAsOf: trainingDays.map(DayNumber.iso),
             validationAsOf: DayNumber.iso(validationDay),
@@ -165,7 +227,7 @@ extension AppDatabase {
 
     /// Fits every candidate penalty on `fitRows` (transforms learned from those rows alone) and
     /// keeps the one with the lowest log loss on `validationRows`. Never given rows of T.
-    private func tunePenalty(_ table: FeatureTable, features: [RawFeature], grid: [Double], fitRows: [Int],
+    private static func tunePenalty(_ table: FeatureTable, features: [RawFeature], grid: [Double], fitRows: [Int],
                              validationRows: [Int], progress: ((String) -> Void)?)
         throws -> (l2: Double, trials: [PenaltyTrial], fitRows: Int, validationRows: Int) {
         let fitLabels = fitRows.map { table.label[$0] }
@@ -195,24 +257,8 @@ extension AppDatabase {
         return Metrics.evaluate(y: labels, p: eta.map { LogisticRegression.sigmoid($0 + fit.intercept) })
     }
 
-    /// Re-scores a labelled snapshot with `model` and returns the metrics.
-    public func evaluateModel(_ model: LikelyToSellModel, asOfDay: Int?, marketRates: MarketRates = .standard) throws -> ModelMetrics {
-        try evaluateModels([model], asOfDay: asOfDay, marketRates: marketRates)[0]
-    }
-
-    /// The metrics of several models (of the same horizon) on one labelled snapshot, its
-    /// features built once (default date: the first model's validation snapshot).
-    public func evaluateModels(_ models: [LikelyToSellModel], asOfDay: Int?, marketRates: MarketRates = .standard) throws -> [ModelMetrics] {
-        guard let model = models.first else { return [] }
-        guard let dataEnd = try lastEventDay() else {
-            throw ListwiseError.usage("the database has no events: import events before evaluating")
-        }
-        let day = asOfDay ?? DayNumber.parse(model.validationAsOf) ?? (dataEnd - model.horizonDays)
-        guard day + model.horizonDays <= dataEnd else {
-            throw ListwiseError.usage("as-of \(DayNumber.iso(day)) + \(model.horizonDays) days is past the last event (\(DayNumber.iso(dataEnd))): no labels to evaluate against")
-        }
-        let table = try buildFeatures(FeatureSettings(asOfDays: [day], horizonDays: model.horizonDays, marketRates: marketRates,
-                                                      dataEndDay: dataEnd))
+    /// The metrics of `models` on one labelled snapshot's features.
+    static func evaluate(_ models: [LikelyToSellModel], on table: FeatureTable, day: Int) throws -> [ModelMetrics] {
         guard table.count > 0 else { throw ListwiseError.usage("no homes to evaluate at \(DayNumber.iso(day))") }
         return try models.map { model in
             if !table.hasOwnerHistory, let missing = try model.rawFeatures().first(where: \.needsOwnerHistory) {

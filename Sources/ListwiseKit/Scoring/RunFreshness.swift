@@ -25,24 +25,33 @@ extension AppDatabase {
     /// A warning when `asOfDay` is more than `staleAsOfDays` past the newest event.
     func asOfPastDataWarning(_ asOfDay: Int) throws -> String? {
         guard let newest = try newestEventDay(), asOfDay - newest > Self.staleAsOfDays else { return nil }
-        return "the as-of date \(DayNumber.iso(asOfDay)) is \(asOfDay - newest) days past the newest event: scores describe data that ends on \(DayNumber.iso(newest)); import newer events or give --as-of"
+        return Self.asOfPastDataWarning(asOfDay: asOfDay, newest: newest)
+    }
+
+    static func asOfPastDataWarning(asOfDay: Int, newest: Int) -> String {
+        "the as-of date \(DayNumber.iso(asOfDay)) is \(asOfDay - newest) days past the newest event: scores describe data that ends on \(DayNumber.iso(newest)); import newer events or give --as-of"
     }
 
     /// One line when `run` started before the newest model in `modelsFolder` was written or
     /// before the newest import that changed data finished; nil when the run is fresh.
     public func stalenessWarning(for run: ScoreRunRecord, modelsFolder: String = "Models") throws -> String? {
-        var newer: [String] = []
-        let runStarted = ISO8601DateFormatter.listwise.date(from: run.startedAt) ?? .distantPast
-        if let model = try? Self.newestModel(in: modelsFolder), model.date > runStarted {
-            newer.append("the newest model (\(model.path), \(Self.timestamp(model.date).prefix(10)))")
-        }
         let lastImport = try read { db in
             try Row.fetchOne(db, sql: """
                 SELECT file, finished_at FROM imports WHERE inserted + updated > 0 AND finished_at > ? ORDER BY finished_at DESC LIMIT 1
                 """, arguments: [run.startedAt])
         }
-        if let lastImport {
-            let file: String = lastImport["file"], finished: String = lastImport["finished_at"]
+        return Self.stalenessWarning(for: run, lastImport: lastImport.map { ($0["file"], $0["finished_at"]) }, modelsFolder: modelsFolder)
+    }
+
+    /// The warning, given the newest import that changed rows after the run started (file,
+    /// finish time), whichever store it came from.
+    static func stalenessWarning(for run: ScoreRunRecord, lastImport: (file: String, finishedAt: String)?, modelsFolder: String) -> String? {
+        var newer: [String] = []
+        let runStarted = ISO8601DateFormatter.listwise.date(from: run.startedAt) ?? .distantPast
+        if let model = try? Self.newestModel(in: modelsFolder), model.date > runStarted {
+            newer.append("the newest model (\(model.path), \(Self.timestamp(model.date).prefix(10)))")
+        }
+        if let (file, finished) = lastImport {
             newer.append("the newest import (\((file as NSString).lastPathComponent), \(finished.prefix(10)))")
         }
         guard !newer.isEmpty else { return nil }

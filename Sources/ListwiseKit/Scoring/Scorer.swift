@@ -153,7 +153,7 @@ extension AppDatabase {
                         builder.zips = zips
                         try builder.stream(chunkRows: chunkRows, range: range) { chunk in
                             profileCounts?.add(chunk)
-                            try channel.put(try Self.scoreChunk(chunk, model: model, features: features))
+                            try channel.put(try HomeScore.scores(of: chunk, model: model, features: features))
                         }
                     }
                     channel.finish(nil)
@@ -175,9 +175,11 @@ extension AppDatabase {
         let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM properties") ?? 0
         return try PropertyRange.split(db, parts: parts, count: count, ids: "SELECT property_id FROM properties")
     }
+}
 
+extension HomeScore {
     /// Probabilities and reasons of one chunk of feature rows (not yet ranked).
-    static func scoreChunk(_ table: FeatureTable, model: LikelyToSellModel, features: [RawFeature]) throws -> [HomeScore] {
+    static func scores(of table: FeatureTable, model: LikelyToSellModel, features: [RawFeature]) throws -> [HomeScore] {
         var ranges: [Range<Int>] = []
         var offset = 0
         for transform in model.features {

@@ -14,11 +14,25 @@ struct DatabaseOptions: ParsableArguments {
     /// The SQLite file or the PostgreSQL server `--db` names.
     func location() throws -> StoreLocation { try StoreLocation(path) }
 
-    /// Opens the SQLite database. A PostgreSQL URL is refused with one line: so far only
-    /// `import` and `status` run on a server (the other commands follow them there).
+    /// Opens the store (SQLite or PostgreSQL), runs `body` on it, and closes it.
+    func withStore<T>(_ body: (any Store) async throws -> T) async throws -> T {
+        let store = try await openStore(location())
+        if let db = store as? AppDatabase, let warning = db.permissionWarning { Terminal.warning(warning) }
+        do {
+            let value = try await body(store)
+            await store.close()
+            return value
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+
+    /// Opens the SQLite database, for the commands that run on SQLite only so far; a PostgreSQL
+    /// URL is refused with one line.
     func open() throws -> AppDatabase {
         if case .postgres(let server) = try location() {
-            throw ListwiseError.usage("\(server): this command runs on an SQLite database only, so far; on PostgreSQL, 'listwise import' and 'listwise status' work")
+            throw ListwiseError.usage("\(server): this command runs on an SQLite database only, so far; on PostgreSQL, 'import', 'status', 'train', 'evaluate', 'territory', 'score' and 'scores' work")
         }
         let db = try AppDatabase(path: path)
         if let warning = db.permissionWarning { Terminal.warning(warning) }

@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import ListwiseKit
 
-struct EvaluateCommand: ParsableCommand {
+struct EvaluateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
         abstract: "Evaluate a model file on a labelled as-of snapshot.",
@@ -22,11 +22,11 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Output format: table or json.") var format: OutputFormat = .table
     @OptionGroup var database: DatabaseOptions
 
-    func run() throws {
+    func run() async throws {
         let loaded = try LikelyToSellModel.load(path: model)
-        let db = try database.open()
         let day = try asOf.asOfDay()
-        let metrics = try db.evaluateModel(loaded, asOfDay: day, marketRates: try asOf.rates())
+        let rates = try asOf.rates()
+        let metrics = try await database.withStore { try await $0.evaluateModels([loaded], asOfDay: day, marketRates: rates)[0] }
         let date = day.map(DayNumber.iso) ?? loaded.validationAsOf
         switch format {
         case .json:

@@ -62,14 +62,7 @@ struct ImportCommand: AsyncParsableCommand {
         }
 
         // The store first: a bad --db is refused before a rejects file is touched.
-        var store: PostgresStore?
-        var db: AppDatabase?
-        if case .postgres(let server) = try database.location() {
-            store = try await PostgresStore.open(server)
-        } else {
-            db = try database.open()
-        }
-        defer { store?.close() }
+        try await database.withStore { store in
         if let rejects, FileManager.default.fileExists(atPath: rejects) {
             try FileManager.default.removeItem(atPath: rejects)
         }
@@ -81,13 +74,10 @@ struct ImportCommand: AsyncParsableCommand {
             var options = ImportOptions(mapping: columnMapping, rejectsPath: rejects,
                                         rejectsMode: rejects == nil ? .replace : .append)
             options.progressEveryRows = 50_000
-            let summary = if let store {
-                try await store.importFile(job.path, kind: job.kind, options: options, progress: showProgress)
-            } else {
-                try db!.importFile(job.path, kind: job.kind, options: options, progress: showProgress)
-            }
+            let summary = try await store.importFile(job.path, kind: job.kind, options: options, progress: showProgress)
             Terminal.endProgress()
             report(summary)
+        }
         }
     }
 

@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import ListwiseKit
 
-struct ScoreCommand: ParsableCommand {
+struct ScoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score",
         abstract: "Score homes with a model and store a score run.",
@@ -28,10 +28,9 @@ struct ScoreCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let modelFile = try model ?? AppDatabase.newestModel(in: "Models").path
         let loaded = try LikelyToSellModel.load(path: modelFile)
-        let db = try database.open()
         let today = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date())
         let day = try asOf.asOfDay() ?? DayNumber.from(year: today.year!, month: today.month!, day: today.day!)
         var settings = ScoreSettings(asOfDay: day, territory: territory, modelFile: modelFile)
@@ -39,7 +38,7 @@ struct ScoreCommand: ParsableCommand {
         settings.mediumShare = mediumPercent / 100
         settings.marketRates = try asOf.rates()
         let started = Date()
-        let summary = try db.score(model: loaded, settings: settings)
+        let summary = try await database.withStore { try await $0.score(model: loaded, settings: settings) }
         for warning in summary.warnings { Terminal.warning(warning) }
         Terminal.line("score run \(summary.runID): \(summary.rows.grouped) homes as of \(DayNumber.iso(day)) with \(modelFile)"
                       + (territory.map { " in \($0)" } ?? "")

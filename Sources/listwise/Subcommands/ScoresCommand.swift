@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import ListwiseKit
 
-struct ScoresCommand: ParsableCommand {
+struct ScoresCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scores",
         abstract: "List the scores of the latest score run (or --run ID).",
@@ -27,11 +27,12 @@ struct ScoresCommand: ParsableCommand {
         if let top, top < 1 { throw ValidationError("--top must be at least 1") }
     }
 
-    func run() throws {
-        let db = try database.open()
-        let scoreRun = try db.scoreRun(id: runID, territory: territory)
-        try Terminal.warnIfStale(scoreRun, in: db)
-        let homes = try db.scoredHomes(runID: scoreRun.id, limit: top)
+    func run() async throws {
+        let (scoreRun, homes) = try await database.withStore { store in
+            let scoreRun = try await store.scoreRun(id: runID, territory: territory)
+            try await Terminal.warnIfStale(scoreRun, in: store)
+            return (scoreRun, try await store.scoredHomes(runID: scoreRun.id, limit: top))
+        }
         let out = FileHandle.standardOutput
         func line(_ text: String) { out.write(Data((text + "\n").utf8)) }
         switch format {

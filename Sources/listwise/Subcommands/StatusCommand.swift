@@ -62,9 +62,15 @@ struct StatusCommand: AsyncParsableCommand {
     /// On a PostgreSQL store so far: the server, its schema migrations and the data counts.
     private func postgresStatus(_ server: PostgresLocation) async throws {
         let store = try await PostgresStore.open(server)
-        defer { store.close() }
-        let counts = try await store.dataCounts()
-        let migrations = try await store.appliedMigrations()
+        let counts: DataCounts, migrations: [String]
+        do {
+            counts = try await store.dataCounts()
+            migrations = try await store.appliedMigrations()
+            await store.close()
+        } catch {
+            await store.close()
+            throw error
+        }
         switch format {
         case .json:
             let encoder = JSONEncoder()

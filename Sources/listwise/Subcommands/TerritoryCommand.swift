@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import ListwiseKit
 
-struct TerritoryCommand: ParsableCommand {
+struct TerritoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "territory",
         abstract: "Define, list, show and remove territories.",
@@ -18,7 +18,7 @@ struct TerritoryCommand: ParsableCommand {
         subcommands: [Add.self, List.self, Show.self, Remove.self]
     )
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add (or replace) a territory.",
             discussion: "Writes the territories table. Warns about zips or cities with no properties and about territories with no homes; a malformed GeoJSON file is refused (exit 2).")
@@ -69,40 +69,43 @@ struct TerritoryCommand: ParsableCommand {
             return .radius(center: GeoPoint(latitude: parts[0], longitude: parts[1]), miles: radiusMiles!)
         }
 
-        func run() throws {
+        func run() async throws {
             let definition = try definition()
-            let db = try database.open()
-            let warnings = try db.addTerritory(name: name, definition: definition)
-            for warning in warnings { Terminal.warning(warning) }
-            let contents = try db.territoryContents(definition)
+            let contents = try await database.withStore { store in
+                let warnings = try await store.addTerritory(name: name, definition: definition)
+                for warning in warnings { Terminal.warning(warning) }
+                return try await store.territoryContents(definition)
+            }
             Terminal.line("territory \(name): \(definition.summary), \(contents.homes.grouped) homes")
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List territories with their home counts.")
         @OptionGroup var database: DatabaseOptions
 
-        func run() throws {
-            let db = try database.open()
-            let all = try db.territories()
-            if all.isEmpty { Terminal.line("no territories (add one with 'listwise territory add')") }
-            for territory in all {
-                let homes = try db.territoryContents(territory.definition).homes
-                print("\(territory.name)\t\(homes) homes\t\(territory.definition.summary)")
+        func run() async throws {
+            try await database.withStore { store in
+                let all = try await store.territories()
+                if all.isEmpty { Terminal.line("no territories (add one with 'listwise territory add')") }
+                for territory in all {
+                    let homes = try await store.territoryContents(territory.definition).homes
+                    print("\(territory.name)\t\(homes) homes\t\(territory.definition.summary)")
+                }
             }
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a territory: definition, homes inside, bounding box.")
         @Argument(help: "Territory name.") var name: String
         @OptionGroup var database: DatabaseOptions
 
-        func run() throws {
-            let db = try database.open()
-            let territory = try db.territory(named: name)
-            let contents = try db.territoryContents(territory.definition)
+        func run() async throws {
+            let (territory, contents) = try await database.withStore { store in
+                let territory = try await store.territory(named: name)
+                return (territory, try await store.territoryContents(territory.definition))
+            }
             print("territory: \(territory.name)")
             print("definition: \(territory.definition.summary)")
             print("homes: \(contents.homes)")
@@ -115,13 +118,13 @@ struct TerritoryCommand: ParsableCommand {
         }
     }
 
-    struct Remove: ParsableCommand {
+    struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a territory (its past score runs are kept).")
         @Argument(help: "Territory name.") var name: String
         @OptionGroup var database: DatabaseOptions
 
-        func run() throws {
-            try database.open().removeTerritory(named: name)
+        func run() async throws {
+            try await database.withStore { try await $0.removeTerritory(named: name) }
             Terminal.line("removed territory \(name)")
         }
     }

@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import ListwiseKit
 
-struct TrainCommand: ParsableCommand {
+struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train the likely-to-sell model and write a model file.",
@@ -31,8 +31,7 @@ struct TrainCommand: ParsableCommand {
         if l2 != "auto" { guard let value = Double(l2), value > 0 else { throw ValidationError("--l2 must be a positive number or 'auto'") } }
     }
 
-    func run() throws {
-        let db = try database.open()
+    func run() async throws {
         var settings = TrainingSettings()
         settings.asOfDay = try asOf.asOfDay()
         settings.horizonDays = horizon
@@ -40,7 +39,7 @@ struct TrainCommand: ParsableCommand {
         settings.penalty = l2 == "auto" ? .auto : .fixed(Double(l2)!)
         settings.marketRates = try asOf.rates()
         let started = Date()
-        let result = try db.trainModel(settings) { Terminal.progress($0) }
+        let result = try await database.withStore { try await $0.trainModel(settings) { Terminal.progress($0) } }
         Terminal.endProgress()
         for warning in result.warnings { Terminal.warning(warning) }
         let model = result.model

@@ -49,7 +49,7 @@ final class PostgresImportTests: TemporaryFolderTestCase {
     func testSameSummariesRejectsAndDataAsSQLiteAndIdempotent() async throws {
         let location = try await PostgresStoreTests.freshDatabase(for: self)
         let store = try await PostgresStore.open(location)
-        defer { store.close() }
+        addTeardownBlock { await store.close() }
         let county = path("county")
         _ = try SampleGenerator(settings: SampleSettings(properties: 300, seed: 17)).write(to: county)
         // Dirty rows on top of the generated files: bad values, an unknown home, a key repeated

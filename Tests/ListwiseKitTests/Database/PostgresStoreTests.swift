@@ -78,17 +78,17 @@ final class PostgresStoreTests: XCTestCase {
         XCTAssertEqual(applied, [all, all])
         let counts = try await stores[0].dataCounts()
         XCTAssertEqual(counts, DataCounts(properties: 0, owners: 0, prospects: 0, events: 0))
-        for store in stores { store.close() }
+        for store in stores { await store.close() }
         let reopened = try await PostgresStore.open(location)
         let again = try await reopened.appliedMigrations()
         XCTAssertEqual(again, all)
-        reopened.close()
+        await reopened.close()
     }
 
     func testHomeTablesArePartitionedByPropertyIDAndEveryKeyHoldsIt() async throws {
         let location = try await freshDatabase()
         let store = try await PostgresStore.open(location)
-        defer { store.close() }
+        addTeardownBlock { await store.close() }
         let homeTables = ["properties", "owners", "prospects", "events", "scores", "contact_history"]
         var partitioned: [String: String] = [:]
         for try await (table, key) in try await store.connection.query("""
@@ -131,7 +131,7 @@ final class PostgresStoreTests: XCTestCase {
         func refusal(_ location: PostgresLocation) async -> String? {
             do {
                 let store = try await PostgresStore.open(location)
-                store.close()
+                await store.close()
                 return nil
             } catch {
                 XCTAssertEqual((error as? ListwiseError)?.exitCode, 2, "\(error)")
@@ -165,7 +165,7 @@ final class PostgresStoreTests: XCTestCase {
         let rightPassword = try await PostgresStore.open(secret)
         let applied = try await rightPassword.appliedMigrations()
         XCTAssertEqual(applied, PostgresSchema.migrations.map(\.0))
-        rightPassword.close()
+        await rightPassword.close()
 
         var nobodyListening = admin
         nobodyListening.port = try Self.closedPort()

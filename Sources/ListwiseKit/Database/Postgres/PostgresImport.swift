@@ -46,11 +46,31 @@ struct CopyLine: RecordSink {
         present[Int(parameter) - 1] = true
     }
 
+    mutating func text(_ parameter: Int32, _ string: String) {
+        var string = string
+        string.withUTF8 { text(parameter, $0.baseAddress!, $0.count) }
+    }
+
+    /// A value that needs no escaping (a boolean's `t` or `f`).
+    mutating func literal(_ parameter: Int32, _ value: StaticString) {
+        values[Int(parameter) - 1].removeAll(keepingCapacity: true)
+        values[Int(parameter) - 1].append(contentsOf: UnsafeBufferPointer(start: value.utf8Start, count: value.utf8CodeUnitCount))
+        present[Int(parameter) - 1] = true
+    }
+
     /// Appends `line` (the source line, the staging table's first column) and the values.
     func write(line: Int, into buffer: inout ByteBuffer) {
         buffer.writeString(String(line))
+        buffer.writeInteger(UInt8(ascii: "\t"))
+        writeValues(into: &buffer)
+    }
+
+    /// Appends the values alone.
+    func write(into buffer: inout ByteBuffer) { writeValues(into: &buffer) }
+
+    private func writeValues(into buffer: inout ByteBuffer) {
         for index in values.indices {
-            buffer.writeInteger(UInt8(ascii: "\t"))
+            if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
             if present[index] { buffer.writeBytes(values[index]) } else { buffer.writeStaticString("\\N") }
         }
         buffer.writeInteger(UInt8(ascii: "\n"))

@@ -30,16 +30,15 @@ public final class PostgresStore: Sendable {
         do {
             try await store.migrate()
         } catch {
-            store.close()
+            await store.close()
             throw store.describe(error)
         }
         return store
     }
 
     /// Closes the connection.
-    public func close() {
-        let connection = self.connection
-        Task { try? await connection.close() }
+    public func close() async {
+        try? await connection.close()
     }
 
     /// Identifiers of the applied migrations, in order.
@@ -62,6 +61,21 @@ public final class PostgresStore: Sendable {
             return DataCounts(properties: properties, owners: owners, prospects: prospects, events: events)
         }
         throw ListwiseError.runtime("\(location): no answer to a count")
+    }
+
+    /// Runs `body` between `begin` (a BEGIN, with its isolation level) and COMMIT on the store's
+    /// connection, rolling back when it throws. (postgres-nio's `withTransaction` wants a
+    /// closure it can send, which the non-Sendable progress closures and builders are not.)
+    func inTransaction<T>(_ begin: String = "BEGIN", _ body: () async throws -> T) async throws -> T {
+        try await connection.query(PostgresQuery(unsafeSQL: begin), logger: logger)
+        do {
+            let value = try await body()
+            try await connection.query("COMMIT", logger: logger)
+            return value
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
     }
 
     // MARK: - Migrations

@@ -1,0 +1,55 @@
+// The storage boundary (SPEC §7): the product's operations on a store, whichever engine holds
+// it. `AppDatabase` (SQLite, embedded) and `PostgresStore` (a shared server) implement them, each
+// in the way that is fast in it; the commands see only a `Store`.
+import Foundation
+
+public protocol Store: Sendable {
+    /// Where the data live, for messages (a file path, or a server URL without its password).
+    var storeDescription: String { get }
+
+    // Loading rows
+    func importFile(_ path: String, kind: ImportKind?, options: ImportOptions,
+                    progress: ((ImportProgress) -> Void)?) async throws -> ImportSummary
+    func dataCounts() async throws -> DataCounts
+    func lastEventDay() async throws -> Int?
+    func newestEventDay() async throws -> Int?
+
+    // Territories
+    func addTerritory(name: String, definition: TerritoryDefinition) async throws -> [String]
+    func territories() async throws -> [TerritoryInfo]
+    func territory(named name: String) async throws -> TerritoryInfo
+    func removeTerritory(named name: String) async throws
+    func territoryContents(_ definition: TerritoryDefinition) async throws -> TerritoryContents
+
+    // Features and models: every home's history streamed in property order into the features
+    func buildFeatures(_ settings: FeatureSettings, progress: ((Int) -> Void)?) async throws -> FeatureTable
+    func trainModel(_ settings: TrainingSettings, progress: ((String) -> Void)?) async throws -> TrainingResult
+    func evaluateModels(_ models: [LikelyToSellModel], asOfDay: Int?, marketRates: MarketRates) async throws -> [ModelMetrics]
+
+    // Score runs: written as one transaction, read back by rank
+    func score(model: LikelyToSellModel, settings: ScoreSettings) async throws -> ScoreRunSummary
+    func scoreRun(id: Int64?, territory: String?) async throws -> ScoreRunRecord
+    func scoredHomes(runID: Int64, limit: Int?) async throws -> [ScoredHome]
+    /// One line when `run` is older than the newest model in `modelsFolder` or the newest import.
+    func stalenessWarning(for run: ScoreRunRecord, modelsFolder: String) async throws -> String?
+
+    /// Releases the connection (a no-op for SQLite, whose pool closes with the value).
+    func close() async
+}
+
+extension AppDatabase: Store {
+    public var storeDescription: String { path }
+    public func close() async {}
+}
+
+extension PostgresStore: Store {
+    public var storeDescription: String { location.description }
+}
+
+/// Opens the store at `location`: the SQLite file (created when missing) or the server.
+public func openStore(_ location: StoreLocation) async throws -> any Store {
+    switch location {
+    case .sqlite(let path): return try AppDatabase(path: path)
+    case .postgres(let server): return try await PostgresStore.open(server)
+    }
+}
