@@ -475,7 +475,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertFalse(stderr.contains("warning"), stderr)
     }
 
-    func testStatusAndTrainRunOnAPostgreSQLStoreAndExportSaysSoSoFar() throws {
+    func testStatusAndTrainRunOnAPostgreSQLStoreAndReportSaysSoSoFar() throws {
         guard let url = ProcessInfo.processInfo.environment["LISTWISE_TEST_POSTGRES_URL"], !url.isEmpty else {
             return XCTFail("LISTWISE_TEST_POSTGRES_URL is not set: run the tests with 'bash .ci/run', which starts a PostgreSQL server")
         }
@@ -491,10 +491,10 @@ final class CommandLineTests: XCTestCase {
         let training = try run(["train", "--db", url])
         XCTAssertEqual(training.status, 2, training.stderr)
         XCTAssertEqual(training.stderr, "listwise: error: the database has no events: import events before training\n")
-        let export = try run(["export", "--db", url, "--campaign", "c", "--channel", "mail", "--top", "5", "--territory", "x"])
-        XCTAssertEqual(export.status, 2, export.stderr)
-        XCTAssertTrue(export.stderr.contains("runs on an SQLite database only, so far"), export.stderr)
-        XCTAssertEqual(export.stderr.split(separator: "\n").count, 1, export.stderr)
+        let report = try run(["report", "--db", url])
+        XCTAssertEqual(report.status, 2, report.stderr)
+        XCTAssertTrue(report.stderr.contains("runs on an SQLite database only, so far"), report.stderr)
+        XCTAssertEqual(report.stderr.split(separator: "\n").count, 1, report.stderr)
         let missing = try run(["status", "--db", url.replacingOccurrences(of: "/listwise_test", with: "/not_there")])
         XCTAssertEqual(missing.status, 2, missing.stderr)
         XCTAssertTrue(missing.stderr.contains("create it with 'createdb"), missing.stderr)

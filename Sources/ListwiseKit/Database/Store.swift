@@ -33,6 +33,9 @@ public protocol Store: Sendable {
     /// One line when `run` is older than the newest model in `modelsFolder` or the newest import.
     func stalenessWarning(for run: ScoreRunRecord, modelsFolder: String) async throws -> String?
 
+    // Exports: the list written or emitted and its contact history recorded, as one step
+    func export(_ settings: ExportSettings, to path: String?, emit: (Data) throws -> Void) async throws -> PreparedExport
+
     /// Releases the connection (a no-op for SQLite, whose pool closes with the value).
     func close() async
 }

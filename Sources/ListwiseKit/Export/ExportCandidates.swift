@@ -34,6 +34,12 @@ struct ExportCandidate: Sendable {
     /// The delivery street line and city standardised (mail), done by the fetching threads.
     var standardDelivery: (address: StandardAddress, city: String)?
 
+    /// Sets `standardDelivery` (mail exports; the fetching threads do it).
+    mutating func standardizeDelivery() {
+        let delivery = deliveryAddress
+        standardDelivery = (AddressStandardizer.standardize(delivery.street), AddressStandardizer.standardizeCity(delivery.city))
+    }
+
     /// Absentee owners are written to at their mailing address, others at the home.
     var usesMailingAddress: Bool { !(mailingAddress ?? "").trimmedSpaces.isEmpty }
     var deliveryAddress: (street: String, city: String, state: String, zip: String, zip4: String?) {
@@ -75,28 +81,46 @@ struct RankWindow: Equatable {
     }
 }
 
-extension AppDatabase {
+/// Which homes of a run one fetch of candidates reads.
+enum CandidateFilter: Sendable, Equatable {
+    /// Ranks in (above, through]; with the on-market homes when `withOnMarket`.
+    case rankWindow(above: Int, through: Int, withOnMarket: Bool)
+    /// Probability at least this.
+    case minProbability(Double)
+}
+
+/// Candidates best home first (ties by property id), a home's prospects together by prospect
+/// id; and the on-market homes left out (probability, whether a prospect).
+struct OrderedCandidates {
+    var rows: [ExportCandidate] = []
+    var homeStarts: [Int] = []
+    var onMarket: [(probability: Double, hasProspect: Bool)] = []
+}
+
+/// The selection rules of SPEC §4 over candidates a store fetches (`fetch`, each store in its
+/// own way): the same list from both stores.
+struct CandidateSelection {
+    let run: ScoreRunRecord
+    let settings: ExportSettings
+    let fetch: (CandidateFilter) async throws -> OrderedCandidates
+
     /// `--top-percent` and `--min-probability`: the selected homes, best first.
-    func selectedHomesCandidates(run: ScoreRunRecord, settings: ExportSettings) throws -> SelectedCandidates {
-        let ranges = try exportRanges(run: run, settings: settings)
+    func selectedHomes() async throws -> SelectedCandidates {
         var limit: Int?
-        let filter: String
-        var arguments: StatementArguments = ["run": run.id]
+        let filter: CandidateFilter
         switch settings.selection {
         case .topPercent(let percent):
             let ranked = settings.includeOnMarket ? run.rows : run.rows - run.onMarket
             let n = Int((Double(ranked) * percent / 100).rounded(.up))
             limit = n
             // On-market homes (not ranked, a few percent) come along: selected, or counted as skipped.
-            filter = "(s.rank <= :n OR s.on_market = 1)"
-            arguments += ["n": n]
+            filter = .rankWindow(above: 0, through: n, withOnMarket: true)
         case .minProbability(let minimum):
-            filter = "s.probability >= :minimum"
-            arguments += ["minimum": minimum]
+            filter = .minProbability(minimum)
         case .top:
             preconditionFailure("--top reads by rank windows: fillTopRows")
         }
-        var fetched = try orderedCandidates(filter: filter, arguments: arguments, ranges: ranges, settings: settings)
+        var fetched = try await fetch(filter)
         if let limit, fetched.homeStarts.count > limit {
             fetched.rows.removeSubrange(fetched.homeStarts[limit]...)
             fetched.homeStarts.removeSubrange(limit...)
@@ -111,9 +135,8 @@ extension AppDatabase {
     /// run in windows of ranks (one window in the usual case). Returns the homes examined and
     /// the deepest one's rank and probability. (Homes are walked by index, never copied: copying
     /// the 130k fetched rows, strings and all, was 0.3 s of a 100k-household export.)
-    func fillTopRows(_ rowCount: Int, run: ScoreRunRecord, settings: ExportSettings, builder: inout ExportBuilder)
-        throws -> (homes: Int, deepestRank: Int?, deepestProbability: Double?, onMarketSkipped: Int) {
-        let ranges = try exportRanges(run: run, settings: settings)
+    func fillTopRows(_ rowCount: Int, builder: inout ExportBuilder)
+        async throws -> (homes: Int, deepestRank: Int?, deepestProbability: Double?, onMarketSkipped: Int) {
         let rankedHomes = run.rows - run.onMarket
         func capped(_ window: RankWindow) -> RankWindow {
             guard let cap = settings.rankWindowCap else { return window }
@@ -145,9 +168,7 @@ extension AppDatabase {
         }
         while !full {
             // The first window also brings the on-market homes (exported or counted as skipped).
-            let filter = "((s.rank > :above AND s.rank <= :through)\(first ? " OR s.on_market = 1" : ""))"
-            let fetched = try orderedCandidates(filter: filter, arguments: ["run": run.id, "above": window.above, "through": window.through],
-                                                ranges: ranges, settings: settings)
+            let fetched = try await fetch(.rankWindow(above: window.above, through: window.through, withOnMarket: first))
             let rows = fetched.rows, starts = fetched.homeStarts
             func home(_ k: Int) -> ArraySlice<ExportCandidate> { rows[starts[k]..<(k + 1 < starts.count ? starts[k + 1] : rows.count)] }
             if first {
@@ -176,9 +197,11 @@ extension AppDatabase {
         let onMarketSkipped = homes == 0 ? 0 : onMarketRows.filter { $0.hasProspect && $0.probability >= threshold }.count
         return (homes, deepestRank, deepestProbability, onMarketSkipped)
     }
+}
 
+extension AppDatabase {
     /// One range of property ids per thread (two for large runs).
-    private func exportRanges(run: ScoreRunRecord, settings: ExportSettings) throws -> [PropertyRange] {
+    func exportRanges(run: ScoreRunRecord, settings: ExportSettings) throws -> [PropertyRange] {
         try read { db in
             try PropertyRange.split(db, parts: run.rows >= settings.parallelFromRows ? 2 : 1, count: run.rows,
                                     ids: "SELECT property_id FROM scores WHERE run_id = ?", arguments: [run.id])
@@ -195,15 +218,26 @@ extension AppDatabase {
     /// read-only connections (the join was 0.8–1.1 s of a 100k-home mail export on one). A score
     /// run never changes once written; properties and prospects are read as they are when each
     /// half starts.
-    private func orderedCandidates(filter: String, arguments: StatementArguments, ranges: [PropertyRange], settings: ExportSettings)
-        throws -> (rows: [ExportCandidate], homeStarts: [Int], onMarket: [(probability: Double, hasProspect: Bool)]) {
+    func orderedCandidates(_ candidateFilter: CandidateFilter, run: ScoreRunRecord, ranges: [PropertyRange],
+                           settings: ExportSettings) throws -> OrderedCandidates {
+        let filter: String
+        var arguments: StatementArguments = ["run": run.id]
+        switch candidateFilter {
+        case .rankWindow(let above, let through, let withOnMarket):
+            filter = "((s.rank > :above AND s.rank <= :through)\(withOnMarket ? " OR s.on_market = 1" : ""))"
+            arguments += ["above": above, "through": through]
+        case .minProbability(let minimum):
+            filter = "s.probability >= :minimum"
+            arguments += ["minimum": minimum]
+        }
         let parts = ThreadResults<CandidatePart>(count: ranges.count)
+        let queryArguments = arguments
         let includeOnMarket = settings.includeOnMarket
         let channel = settings.channel
         DispatchQueue.concurrentPerform(iterations: ranges.count) { part in
             parts.set(part, Result {
                 try self.read { db in
-                    try Self.fetchCandidates(db, filter: filter, arguments: arguments, range: ranges[part], includeOnMarket: includeOnMarket,
+                    try Self.fetchCandidates(db, filter: filter, arguments: queryArguments, range: ranges[part], includeOnMarket: includeOnMarket,
                                              standardize: channel == .mail)
                 }
             })
@@ -232,7 +266,7 @@ extension AppDatabase {
             var index = start.row
             repeat { ordered.append(rows[index]); index += 1 } while index < rows.count && rows[index].propertyID == rows[start.row].propertyID
         }
-        return (ordered, homeStarts, fetched.flatMap(\.onMarket))
+        return OrderedCandidates(rows: ordered, homeStarts: homeStarts, onMarket: fetched.flatMap(\.onMarket))
     }
 
     /// The candidate rows of one range of property ids, and the on-market homes (probability,
@@ -281,10 +315,7 @@ extension AppDatabase {
                 mailingAddress: text(14), mailingCity: text(15), mailingState: text(16), mailingZip: text(17), mailingZip4: text(18),
                 email: text(19), phone: text(20), doNotMail: sqlite3_column_int64(raw, 21) != 0,
                 doNotEmail: sqlite3_column_int64(raw, 22) != 0, doNotCall: sqlite3_column_int64(raw, 23) != 0)
-            if standardize {
-                let delivery = candidate.deliveryAddress
-                candidate.standardDelivery = (AddressStandardizer.standardize(delivery.street), AddressStandardizer.standardizeCity(delivery.city))
-            }
+            if standardize { candidate.standardizeDelivery() }
             part.rows.append(candidate)
         }
         return part

@@ -122,6 +122,45 @@ public struct PreparedExport: Sendable {
     public var prospectIDs: [String] { builder.exportedProspectIDs }
 }
 
+extension PreparedExport {
+    static func checkCampaign(_ settings: ExportSettings) throws {
+        guard !settings.campaign.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ListwiseError.usage("--campaign must not be empty")
+        }
+    }
+
+    static func check(_ run: ScoreRunRecord, settings: ExportSettings) throws {
+        if let territory = settings.territory, run.territory != territory {
+            throw ListwiseError.usage("score run \(run.id) is not a run of territory \(territory) (it scored \(run.territory ?? "every home"))")
+        }
+    }
+
+    /// Selects the homes, filters and renders the list (whichever store fetches the candidates).
+    static func assemble(_ selection: CandidateSelection, suppressions: SuppressionList,
+                         recentlyContacted: Set<String>) async throws -> PreparedExport {
+        let settings = selection.settings, run = selection.run
+        var builder = ExportBuilder(settings: settings, suppressions: suppressions, recentlyContacted: recentlyContacted)
+        var homes = 0, onMarketSkipped = 0
+        var deepestRank: Int?, deepestProbability: Double?
+        if case .top(let rows) = settings.selection {
+            // N rows that pass the rules, going as deep in the ranking as it takes (SPEC §4).
+            (homes, deepestRank, deepestProbability, onMarketSkipped) = try await selection.fillTopRows(rows, builder: &builder)
+        } else {
+            let candidates = try await selection.selectedHomes()
+            for candidate in candidates.rows { builder.add(candidate) }
+            (homes, onMarketSkipped) = (candidates.homes, candidates.onMarketSkipped)
+            deepestRank = candidates.rows.last { $0.rank != nil }?.rank
+            deepestProbability = candidates.rows.last?.probability
+        }
+        for _ in 0..<onMarketSkipped { builder.skip(.onMarket) }
+        var summary = builder.summary(runID: run.id)
+        summary.selectedHomes = homes
+        summary.deepestRank = deepestRank
+        summary.deepestProbability = deepestProbability
+        return PreparedExport(settings: settings, run: run, summary: summary, builder: builder)
+    }
+}
+
 /// What threads hand back, one slot each, each set once: the export's two halves of the run,
 /// and the list file written beside the history insert.
 final class ThreadResults<Value: Sendable>: @unchecked Sendable {
@@ -152,6 +191,14 @@ struct SuppressionList {
 
     static func addressKey(_ address: StandardAddress, zip: String) -> String { "\(address.line1)|\(address.line2)|\(zip)" }
 
+    mutating func add(kind: String, value: String) {
+        switch kind {
+        case "email": emails.insert(value)
+        case "phone": phones.insert(value)
+        default: addresses.insert(value)
+        }
+    }
+
     func contains(_ candidate: ExportCandidate) -> Bool {
         if !emails.isEmpty, let email = ContactNormalization.validEmail(candidate.email), emails.contains(email) { return true }
         if !phones.isEmpty, let phone = ContactNormalization.phoneDigits(candidate.phone), phones.contains(phone) { return true }
@@ -168,14 +215,10 @@ struct SuppressionList {
 extension AppDatabase {
     /// Selects, filters and renders an export without recording it: the caller writes it
     /// (`writeExport` for a file, or itself to standard output) and then records it.
-    public func prepareExport(_ settings: ExportSettings) throws -> PreparedExport {
-        guard !settings.campaign.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw ListwiseError.usage("--campaign must not be empty")
-        }
+    public func prepareExport(_ settings: ExportSettings) async throws -> PreparedExport {
+        try PreparedExport.checkCampaign(settings)
         let run = try scoreRun(id: settings.runID, territory: settings.territory)
-        if let territory = settings.territory, run.territory != territory {
-            throw ListwiseError.usage("score run \(run.id) is not a run of territory \(territory) (it scored \(run.territory ?? "every home"))")
-        }
+        try PreparedExport.check(run, settings: settings)
         let lists = try read { db in
             let suppressions = try Self.suppressionList(db)
             var recent: Set<String> = []
@@ -187,25 +230,11 @@ extension AppDatabase {
             }
             return (suppressions, recent)
         }
-        var builder = ExportBuilder(settings: settings, suppressions: lists.0, recentlyContacted: lists.1)
-        var homes = 0, onMarketSkipped = 0
-        var deepestRank: Int?, deepestProbability: Double?
-        if case .top(let rows) = settings.selection {
-            // N rows that pass the rules, going as deep in the ranking as it takes (SPEC §4).
-            (homes, deepestRank, deepestProbability, onMarketSkipped) = try fillTopRows(rows, run: run, settings: settings, builder: &builder)
-        } else {
-            let candidates = try selectedHomesCandidates(run: run, settings: settings)
-            for candidate in candidates.rows { builder.add(candidate) }
-            (homes, onMarketSkipped) = (candidates.homes, candidates.onMarketSkipped)
-            deepestRank = candidates.rows.last { $0.rank != nil }?.rank
-            deepestProbability = candidates.rows.last?.probability
+        let ranges = try exportRanges(run: run, settings: settings)
+        let selection = CandidateSelection(run: run, settings: settings) { filter in
+            try self.orderedCandidates(filter, run: run, ranges: ranges, settings: settings)
         }
-        for _ in 0..<onMarketSkipped { builder.skip(.onMarket) }
-        var summary = builder.summary(runID: run.id)
-        summary.selectedHomes = homes
-        summary.deepestRank = deepestRank
-        summary.deepestProbability = deepestProbability
-        return PreparedExport(settings: settings, run: run, summary: summary, builder: builder)
+        return try await PreparedExport.assemble(selection, suppressions: lists.0, recentlyContacted: lists.1)
     }
 
     /// Writes the export to `path` atomically with owner-only permissions (0600) and records it,
@@ -289,14 +318,20 @@ extension AppDatabase {
 
     static func suppressionList(_ db: Database) throws -> SuppressionList {
         var list = SuppressionList()
-        for row in try Row.fetchAll(db, sql: "SELECT kind, value FROM suppressions") {
-            let value: String = row[1]
-            switch row[0] as String {
-            case "email": list.emails.insert(value)
-            case "phone": list.phones.insert(value)
-            default: list.addresses.insert(value)
-            }
-        }
+        for row in try Row.fetchAll(db, sql: "SELECT kind, value FROM suppressions") { list.add(kind: row[0], value: row[1]) }
         return list
+    }
+
+    /// Prepares, writes and records an export: to `path` (atomically, 0600) or, when `path` is
+    /// nil, through `emit` (standard output), then recorded.
+    public func export(_ settings: ExportSettings, to path: String?, emit: (Data) throws -> Void) async throws -> PreparedExport {
+        let export = try await prepareExport(settings)
+        if let path {
+            try writeExport(export, to: path)
+        } else {
+            try emit(export.content)
+            try recordExport(export)
+        }
+        return export
     }
 }

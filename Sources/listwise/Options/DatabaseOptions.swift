@@ -32,7 +32,7 @@ struct DatabaseOptions: ParsableArguments {
     /// URL is refused with one line.
     func open() throws -> AppDatabase {
         if case .postgres(let server) = try location() {
-            throw ListwiseError.usage("\(server): this command runs on an SQLite database only, so far; on PostgreSQL, 'import', 'status', 'train', 'evaluate', 'territory', 'score' and 'scores' work")
+            throw ListwiseError.usage("\(server): this command runs on an SQLite database only, so far; on PostgreSQL, 'import', 'status', 'train', 'evaluate', 'territory', 'score', 'scores' and 'export' work")
         }
         let db = try AppDatabase(path: path)
         if let warning = db.permissionWarning { Terminal.warning(warning) }

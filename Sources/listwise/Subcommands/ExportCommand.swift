@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import ListwiseKit
 
-struct ExportCommand: ParsableCommand {
+struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Export a target list (mail, email or ads) for a campaign from the latest score run of a territory.",
@@ -49,8 +49,7 @@ struct ExportCommand: ParsableCommand {
         if campaign.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--campaign must not be empty") }
     }
 
-    func run() throws {
-        let db = try database.open()
+    func run() async throws {
         let selection: ExportSelection = top.map { .top($0) } ?? topPercent.map { .topPercent($0) } ?? .minProbability(minProbability!)
         var settings = ExportSettings(campaign: campaign, channel: channel, selection: selection, territory: territory)
         settings.runID = runID
@@ -58,15 +57,12 @@ struct ExportCommand: ParsableCommand {
         settings.includeOnMarket = includeOnMarket
         settings.format = format
         settings.adsFormat = adsFormat
-        let export = try db.prepareExport(settings)
-        if let out {
-            try db.writeExport(export, to: out)
-        } else {
-            FileHandle.standardOutput.write(export.content)
-            try db.recordExport(export)
+        let export = try await database.withStore { store in
+            let export = try await store.export(settings, to: out) { FileHandle.standardOutput.write($0) }
+            try await Terminal.warnIfStale(export.run, in: store)
+            return export
         }
         let s = export.summary
-        try Terminal.warnIfStale(export.run, in: db)
         Terminal.line("\(s.channel.rawValue) list for campaign \(s.campaign) from score run \(s.runID): "
                       + "\(s.selectedHomes.grouped) homes, \(s.selectedProspects.grouped) prospects selected; "
                       + "\(s.exportedRows.grouped) rows exported (\(s.exportedProspects.grouped) prospects)\(out.map { " to \($0)" } ?? "")")

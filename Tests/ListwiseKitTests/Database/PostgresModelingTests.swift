@@ -5,9 +5,9 @@ import Foundation
 import XCTest
 @testable import ListwiseKit
 
-final class PostgresModelingTests: TemporaryFolderTestCase {
+extension TemporaryFolderTestCase {
     /// A generated county imported into a fresh SQLite file and a fresh PostgreSQL database.
-    private func bothStores(properties: Int = 1_200) async throws -> (sqlite: AppDatabase, postgres: PostgresStore, zips: [String]) {
+    func bothStores(properties: Int = 1_200) async throws -> (sqlite: AppDatabase, postgres: PostgresStore, zips: [String]) {
         let county = path("county")
         _ = try SampleGenerator(settings: SampleSettings(properties: properties, seed: 29)).write(to: county)
         let sqlite = try AppDatabase(path: path("county.db"))
@@ -23,6 +23,9 @@ final class PostgresModelingTests: TemporaryFolderTestCase {
         let zips = try sqlite.read { db in try String.fetchAll(db, sql: "SELECT zip FROM properties GROUP BY zip ORDER BY count(*) DESC") }
         return (sqlite, postgres, zips)
     }
+}
+
+final class PostgresModelingTests: TemporaryFolderTestCase {
 
     private func assertSameScores(_ a: [ScoredHome], _ b: [ScoredHome], file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.count, b.count, file: file, line: line)

@@ -69,10 +69,10 @@ final class ExportTests: TemporaryFolderTestCase {
         return fields + [current]
     }
 
-    func testMailMergesHouseholdsStandardisesAddressesAndCountsEverySkip() throws {
+    func testMailMergesHouseholdsStandardisesAddressesAndCountsEverySkip() async throws {
         let db = try townDatabase()
         _ = try db.suppress(file: try file("optout.txt", "BOB@example.com\n"))
-        let export = try db.prepareExport(ExportSettings(campaign: "spring", channel: .mail, selection: .top(100), territory: "town"))
+        let export = try await db.prepareExport(ExportSettings(campaign: "spring", channel: .mail, selection: .top(100), territory: "town"))
         let list = rows(export)
         XCTAssertEqual(list.map { $0["prospect_ids"]! }, ["C1;C2", "C3", "C4", "C9"], "best home first, one row a household")
         XCTAssertEqual(list[0]["name"], "John & Mary Smith")
@@ -94,10 +94,10 @@ final class ExportTests: TemporaryFolderTestCase {
         XCTAssertEqual(export.prospectIDs, ["C1", "C2", "C3", "C4", "C9"])
     }
 
-    func testEmailKeepsValidAddressesOnceAndSkipsTheRest() throws {
+    func testEmailKeepsValidAddressesOnceAndSkipsTheRest() async throws {
         let db = try townDatabase()
         _ = try db.suppress(file: try file("optout.csv", "email\nbob@example.com\n"))
-        let export = try db.prepareExport(ExportSettings(campaign: "news", channel: .email, selection: .top(100), territory: "town"))
+        let export = try await db.prepareExport(ExportSettings(campaign: "news", channel: .email, selection: .top(100), territory: "town"))
         let list = rows(export)
         XCTAssertEqual(list.map { $0["Email Address"]! }, ["john.smith@example.com", "mary@example.com", "ann@example.com"])
         XCTAssertEqual([list[0]["First Name"], list[0]["Last Name"], list[0]["Property Address"]], ["John", "Smith", "123 North Main Street"])
@@ -105,14 +105,14 @@ final class ExportTests: TemporaryFolderTestCase {
                                                 "duplicate_email": 1, "no_email": 1])
     }
 
-    func testAdsFilesHashWhatTheyNormaliseAsPythonDoes() throws {
+    func testAdsFilesHashWhatTheyNormaliseAsPythonDoes() async throws {
         // Expected values: Tests/ListwiseKitTests/Export/Fixtures/reference_hashes.py (hashlib).
         let john = "96d9632f363564cc3032521409cf22a852f2032eec099ed5967c0d000cec607a"
         let smith = "6627835f988e2c5e50533d491163072d3f4f41f5c8b04630150debb3722ca2dd"
         let email = "8e621e3d0368631d263d07a351fa8d34fba0d17c15fbcdec11a5f58008d022a0"
         let db = try townDatabase()
         var settings = ExportSettings(campaign: "ads", channel: .ads, selection: .top(1), territory: "town")
-        let meta = try db.prepareExport(settings)
+        let meta = try await db.prepareExport(settings)
         XCTAssertEqual(rows(meta).first, [
             "email": email, "phone": "758fbf68945f21c416814c539ab578876c8d98fb69e6da692def92cd52417fe0", "fn": john, "ln": smith,
             "zip": "93e1ede1502b2243a93fc318905d4e39dbace244ac14e98d8ee243ac1e87e770",
@@ -121,32 +121,34 @@ final class ExportTests: TemporaryFolderTestCase {
             "country": "79adb2a2fce5c6ba215fe5f27f532d4e7edbac4b6a5e09e1ef3a08084a904621"])
         XCTAssertTrue(meta.summary.notice?.contains("special ad category") ?? false)
         settings.adsFormat = .google
-        XCTAssertEqual(rows(try db.prepareExport(settings)).first, [
+        let google = try await db.prepareExport(settings)
+        XCTAssertEqual(rows(google).first, [
             "Email": email, "Phone": "cb6880e416769253645cb9c6b8989154bf66a56a77fc14c81fb1019663cbb928", "First Name": john,
             "Last Name": smith, "Country": "US", "Zip": "94610"])
         // Names lose their punctuation before hashing; a home without email or phone is skipped.
         settings.selection = .top(100)
-        let all = try db.prepareExport(settings)
+        let all = try await db.prepareExport(settings)
         XCTAssertTrue(rows(all).contains { $0["Last Name"] == "b4cb6cb33fe4b865868de825023a1e2790dc12ac01ecc8d7c5afe8254071c8ba" }, "O'Brien → obrien")
         XCTAssertEqual(all.summary.skipped["no_email_or_phone"], 2, "C3: no phone, invalid email; C6: do not email, do not call")
         XCTAssertEqual(all.summary.skipped["duplicate_contact"], 1, "C7 has C1's email")
     }
 
-    func testFrequencyCapSkipsProspectsOfAnyRecentCampaign() throws {
+    func testFrequencyCapSkipsProspectsOfAnyRecentCampaign() async throws {
         let db = try townDatabase()
         let start = Date(timeIntervalSince1970: 1_790_000_000)
         var first = ExportSettings(campaign: "spring", channel: .mail, selection: .top(2), territory: "town")
         first.now = start
-        try db.recordExport(try db.prepareExport(first))   // C1, C2, C3
+        try db.recordExport(try await db.prepareExport(first))   // C1, C2, C3
         var second = ExportSettings(campaign: "summer", channel: .email, selection: .top(100), territory: "town")
         second.now = start.addingTimeInterval(10 * 86_400)
         second.excludeContactedWithinDays = 30
-        let capped = try db.prepareExport(second)
+        let capped = try await db.prepareExport(second)
         XCTAssertEqual(capped.summary.skipped["recently_contacted"], 3)
         XCTAssertEqual(rows(capped).map { $0["Email Address"]! }, ["ann@example.com", "john.smith@example.com", "bob@example.com"],
                        "C7's email is no duplicate once C1 is capped")
         second.excludeContactedWithinDays = 9
-        XCTAssertNil(try db.prepareExport(second).summary.skipped["recently_contacted"], "the spring export is 10 days old")
+        let later = try await db.prepareExport(second)
+        XCTAssertNil(later.summary.skipped["recently_contacted"], "the spring export is 10 days old")
         try db.recordExport(capped)
         let campaigns = try db.campaigns()
         XCTAssertEqual(campaigns.map(\.name), ["summer", "spring"])
@@ -154,37 +156,43 @@ final class ExportTests: TemporaryFolderTestCase {
         XCTAssertEqual(campaigns.map(\.channels), [["email"], ["mail"]])
     }
 
-    func testReadingTheRunInTwoHalvesGivesTheSameList() throws {
+    func testReadingTheRunInTwoHalvesGivesTheSameList() async throws {
         let db = try townDatabase()
         for channel in ExportChannel.allCases {
             var settings = ExportSettings(campaign: "c", channel: channel, selection: .top(6), territory: "town")
-            let whole = try db.prepareExport(settings)
+            let whole = try await db.prepareExport(settings)
             settings.parallelFromRows = 2
-            let halves = try db.prepareExport(settings)
+            let halves = try await db.prepareExport(settings)
             XCTAssertEqual(halves.content, whole.content, "\(channel)")
             XCTAssertEqual(halves.summary, whole.summary, "\(channel)")
             XCTAssertEqual(halves.prospectIDs, whole.prospectIDs, "\(channel)")
         }
     }
 
-    func testIncludeOnMarketAndTopPercent() throws {
+    func testIncludeOnMarketAndTopPercent() async throws {
         let db = try townDatabase()
         var settings = ExportSettings(campaign: "c", channel: .email, selection: .top(4), territory: "town")
         settings.includeOnMarket = true
-        XCTAssertTrue(rows(try db.prepareExport(settings)).contains { $0["Email Address"] == "otto@example.com" })
+        let withOnMarket = try await db.prepareExport(settings)
+        XCTAssertTrue(rows(withOnMarket).contains { $0["Email Address"] == "otto@example.com" })
         settings.includeOnMarket = false
         settings.selection = .topPercent(25)   // 25 % of 8 ranked homes: H1, H2
-        let export = try db.prepareExport(settings)
+        let export = try await db.prepareExport(settings)
         XCTAssertEqual(export.summary.selectedHomes, 2)
         XCTAssertNil(export.summary.skipped["on_market"], "H4 scores below the selection")
         settings.runID = 1
         settings.territory = "elsewhere"
-        XCTAssertThrowsError(try db.prepareExport(settings)) { XCTAssertEqual(($0 as? ListwiseError)?.exitCode, 2) }
+        do {
+            _ = try await db.prepareExport(settings)
+            XCTFail("an export of another territory's run was prepared")
+        } catch {
+            XCTAssertEqual((error as? ListwiseError)?.exitCode, 2)
+        }
     }
 
-    func testWrittenListIsPrivateAndAFailedExportRecordsNothing() throws {
+    func testWrittenListIsPrivateAndAFailedExportRecordsNothing() async throws {
         let db = try townDatabase()
-        let export = try db.prepareExport(ExportSettings(campaign: "spring", channel: .mail, selection: .top(100), territory: "town"))
+        let export = try await db.prepareExport(ExportSettings(campaign: "spring", channel: .mail, selection: .top(100), territory: "town"))
         let out = path("mail.csv")
         try db.writeExport(export, to: out)
         let mode = try FileManager.default.attributesOfItem(atPath: out)[.posixPermissions] as? Int
@@ -193,7 +201,7 @@ final class ExportTests: TemporaryFolderTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".tmp") }, [])
         XCTAssertEqual(try db.campaigns().first?.prospects, 6)
         // Into a folder that does not exist: an error, no history, no file.
-        let other = try db.prepareExport(ExportSettings(campaign: "broken", channel: .mail, selection: .top(100), territory: "town"))
+        let other = try await db.prepareExport(ExportSettings(campaign: "broken", channel: .mail, selection: .top(100), territory: "town"))
         XCTAssertThrowsError(try db.writeExport(other, to: path("missing/mail.csv")))
         // The rename fails (the target is a folder): the history insert is rolled back, the temporary file removed.
         try FileManager.default.createDirectory(atPath: path("taken.csv"), withIntermediateDirectories: false)
@@ -204,7 +212,7 @@ final class ExportTests: TemporaryFolderTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".tmp") }, [])
     }
 
-    func testSuppressReadsListsAndRefusesABadEntryWhole() throws {
+    func testSuppressReadsListsAndRefusesABadEntryWhole() async throws {
         let db = try townDatabase()
         let summary = try db.suppress(file: try file("list.txt", """
             Someone@Example.COM
@@ -214,7 +222,7 @@ final class ExportTests: TemporaryFolderTestCase {
 
             """))
         XCTAssertEqual([summary.emails, summary.phones, summary.addresses, summary.alreadyListed], [1, 1, 1, 1])
-        let export = try db.prepareExport(ExportSettings(campaign: "c", channel: .mail, selection: .top(2), territory: "town"))
+        let export = try await db.prepareExport(ExportSettings(campaign: "c", channel: .mail, selection: .top(2), territory: "town"))
         XCTAssertEqual(export.summary.skipped["suppressed"], 2, "C1 by phone, C3 by address")
         XCTAssertEqual(rows(export).map { $0["prospect_ids"]! }, ["C2", "C4"], "two rows: the next home fills the place of the suppressed one")
         let columns = try db.suppress(file: try file("columns.csv", "address,zip,email\n7 Elm Rd,94612,\n,,x@example.com\n"))
@@ -263,7 +271,7 @@ final class ExportTests: TemporaryFolderTestCase {
         XCTAssertNil(ContactNormalization.phoneDigits("24155552671"))
     }
 
-    func testTopNMeansNRowsThatPassTheRulesGoingAsDeepAsNeeded() throws {
+    func testTopNMeansNRowsThatPassTheRulesGoingAsDeepAsNeeded() async throws {
         let db = try importedCounty(properties: 1200, seed: 31)
         let model = try LikelyToSellModel.load(path: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Models/sample.json").path)
@@ -271,7 +279,7 @@ final class ExportTests: TemporaryFolderTestCase {
         _ = try db.score(model: model, settings: ScoreSettings(asOfDay: DayNumber.parse("2025-12-31")!, territory: "all", modelFile: "sample.json"))
         var first = ExportSettings(campaign: "spring", channel: .mail, selection: .top(150), territory: "all")
         first.now = Date(timeIntervalSince1970: 1_780_000_000)
-        let spring = try db.prepareExport(first)
+        let spring = try await db.prepareExport(first)
         XCTAssertEqual(spring.summary.exportedRows, 150)
         try db.writeExport(spring, to: path("spring.csv"))
 
@@ -279,7 +287,7 @@ final class ExportTests: TemporaryFolderTestCase {
         var second = ExportSettings(campaign: "summer", channel: .mail, selection: .top(150), territory: "all")
         second.now = first.now.addingTimeInterval(7 * 86_400)
         second.excludeContactedWithinDays = 30
-        let summer = try db.prepareExport(second)
+        let summer = try await db.prepareExport(second)
         XCTAssertEqual(summer.summary.exportedRows, 150)
         XCTAssertEqual(rows(summer).count, 150)
         XCTAssertTrue(Set(summer.prospectIDs).isDisjoint(with: spring.prospectIDs))
@@ -298,9 +306,9 @@ final class ExportTests: TemporaryFolderTestCase {
                 var settings = second
                 settings.channel = channel
                 settings.includeOnMarket = includeOnMarket
-                let once = try db.prepareExport(settings)
+                let once = try await db.prepareExport(settings)
                 settings.rankWindowCap = 7
-                let windows = try db.prepareExport(settings)
+                let windows = try await db.prepareExport(settings)
                 XCTAssertEqual(windows.content, once.content, "\(channel) \(includeOnMarket)")
                 XCTAssertEqual(windows.summary, once.summary, "\(channel) \(includeOnMarket)")
                 XCTAssertEqual(once.summary.exportedRows, 150)
@@ -312,7 +320,7 @@ final class ExportTests: TemporaryFolderTestCase {
         everything.selection = .top(1_000_000)
         var byProbability = second
         byProbability.selection = .minProbability(0)
-        let all = try db.prepareExport(everything), reference = try db.prepareExport(byProbability)
+        let all = try await db.prepareExport(everything), reference = try await db.prepareExport(byProbability)
         XCTAssertLessThan(all.summary.exportedRows, 1_000_000)
         XCTAssertEqual(all.content, reference.content)
     }
