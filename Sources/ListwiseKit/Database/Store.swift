@@ -2,6 +2,7 @@
 // it. `AppDatabase` (SQLite, embedded) and `PostgresStore` (a shared server) implement them, each
 // in the way that is fast in it; the commands see only a `Store`.
 import Foundation
+import Logging
 
 public protocol Store: Sendable {
     /// Where the data live, for messages (a file path, or a server URL without its password).
@@ -35,6 +36,14 @@ public protocol Store: Sendable {
 
     // Exports: the list written or emitted and its contact history recorded, as one step
     func export(_ settings: ExportSettings, to path: String?, emit: (Data) throws -> Void) async throws -> PreparedExport
+
+    // Refresh: one at a time per store
+    /// Takes the refresh lock, runs `body` (given the pid of a dead holder whose lock was taken
+    /// over, when the store can tell), releases it; `ListwiseError.lockHeld` (exit 3) at once
+    /// when another refresh holds it.
+    func withRefreshLock<T>(now: Date, logger: Logger, _ body: (Int32?) async throws -> T) async throws -> T
+    func startRefreshRun(at now: Date) async throws -> Int64
+    func finishRefreshRun(_ id: Int64, status: String, report: RefreshReport, error: String?) async throws
 
     /// Releases the connection (a no-op for SQLite, whose pool closes with the value).
     func close() async

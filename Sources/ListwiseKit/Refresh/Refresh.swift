@@ -18,10 +18,10 @@ public struct RefreshSettings: Sendable {
     public var marketRates = MarketRates.standard
     /// How a retrain makes its model: `listwise train` with its defaults and these market rates
     /// (settable for tests).
-    public var retrain: @Sendable (AppDatabase, MarketRates) throws -> LikelyToSellModel = { db, rates in
+    public var retrain: @Sendable (any Store, MarketRates) async throws -> LikelyToSellModel = { store, rates in
         var training = TrainingSettings()
         training.marketRates = rates
-        return try db.trainModel(training).model
+        return try await store.trainModel(training, progress: nil).model
     }
 
     public init(inbox: String, asOfDay: Int) {
@@ -47,67 +47,50 @@ public struct RefreshReport: Codable, Equatable, Sendable {
     }
 }
 
-extension AppDatabase {
+extension Store {
     /// Runs one refresh under the lock: imports, retrain, rescore. A file that cannot be
     /// imported goes to failed/ (with a .error file) and the rest goes on; the caller turns
     /// `report.failed` into exit code 1. Throws `lockHeld` when another refresh runs.
-    public func refresh(_ settings: RefreshSettings, logger: Logger) throws -> RefreshReport {
-        let lock = try RefreshLock(databasePath: path, now: settings.now)
-        defer { lock.release() }
+    public func refresh(_ settings: RefreshSettings, logger: Logger) async throws -> RefreshReport {
+        try await withRefreshLock(now: settings.now, logger: logger) { staleOwner in
+            try await refreshHoldingLock(settings, logger: logger, staleOwner: staleOwner)
+        }
+    }
+
+    private func refreshHoldingLock(_ settings: RefreshSettings, logger: Logger, staleOwner: Int32?) async throws -> RefreshReport {
         var report = RefreshReport()
-        report.staleLockTakenOver = lock.staleOwner
-        if let stale = lock.staleOwner {
-            logger.warning("stale lock taken over", metadata: ["step": "lock", "pid": "\(stale)", "lock": "\(lock.path)"])
-        }
+        report.staleLockTakenOver = staleOwner
         let started = Date()
-        let runID = try writer.write { db -> Int64 in
-            // A run still 'running' here died without finishing (the lock was free).
-            try db.execute(sql: "UPDATE refresh_runs SET status = 'failed', error = 'interrupted: the run was killed' WHERE status = 'running'")
-            try db.execute(sql: "INSERT INTO refresh_runs (started_at, status) VALUES (?, 'running')",
-                           arguments: [Self.timestamp(settings.now)])
-            return db.lastInsertedRowID
-        }
+        let runID = try await startRefreshRun(at: settings.now)
         do {
-            try importInbox(settings, logger: logger, report: &report)
-            let model = try activeModel(settings, logger: logger, report: &report)
+            try await importInbox(settings, logger: logger, report: &report)
+            let model = try await activeModel(settings, logger: logger, report: &report)
             // Without --territory: the county and every defined territory, so that no territory's
             // run (which exports and reports read) is left behind on an old model or old data.
             let scopes: [String?] = settings.territories.isEmpty
-                ? [nil] + (try territories().map { Optional.some($0.name) }) : settings.territories.map(Optional.some)
+                ? [nil] + (try await territories().map { Optional.some($0.name) }) : settings.territories.map(Optional.some)
             for territory in scopes {
                 let stepStarted = Date()
                 var scoreSettings = ScoreSettings(asOfDay: settings.asOfDay, territory: territory, modelFile: model.path)
                 scoreSettings.marketRates = settings.marketRates
-                let summary = try score(model: model.model, settings: scoreSettings)
+                let summary = try await score(model: model.model, settings: scoreSettings)
                 report.scoreRuns.append(summary.runID)
                 logger.info("scored", metadata: ["step": "score", "territory": "\(territory ?? "all")", "run": "\(summary.runID)",
-                                                 "homes": "\(summary.rows)", "seconds": Self.seconds(since: stepStarted)])
+                                                 "homes": "\(summary.rows)", "seconds": AppDatabase.seconds(since: stepStarted)])
             }
         } catch {
-            try? finishRefreshRun(runID, status: "failed", report: report, error: "\(error)")
+            try? await finishRefreshRun(runID, status: "failed", report: report, error: "\(error)")
             throw error
         }
-        try finishRefreshRun(runID, status: report.failed.isEmpty ? "ok" : "partial", report: report, error: nil)
+        try await finishRefreshRun(runID, status: report.failed.isEmpty ? "ok" : "partial", report: report, error: nil)
         logger.info("refresh done", metadata: ["step": "refresh", "processed": "\(report.processed.count)", "failed": "\(report.failed.count)",
-                                               "seconds": Self.seconds(since: started)])
+                                               "seconds": AppDatabase.seconds(since: started)])
         return report
-    }
-
-    static func seconds(since start: Date) -> Logger.MetadataValue {
-        .string(String(format: "%.3f", Date().timeIntervalSince(start)))
-    }
-
-    private func finishRefreshRun(_ id: Int64, status: String, report: RefreshReport, error: String?) throws {
-        let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
-        try writer.write { db in
-            try db.execute(sql: "UPDATE refresh_runs SET finished_at = ?, status = ?, report = ?, error = ? WHERE id = ?",
-                           arguments: [Self.timestamp(Date()), status, json, error, id])
-        }
     }
 
     /// Every CSV of the inbox, the four kinds in order (properties first), each moved to
     /// processed/ after its import or to failed/ with a `.error` file beside it.
-    private func importInbox(_ settings: RefreshSettings, logger: Logger, report: inout RefreshReport) throws {
+    private func importInbox(_ settings: RefreshSettings, logger: Logger, report: inout RefreshReport) async throws {
         let fm = FileManager.default
         let inbox = settings.inbox
         var isDirectory: ObjCBool = false
@@ -133,20 +116,106 @@ extension AppDatabase {
                 }
                 var options = ImportOptions()
                 options.rejectsPath = (inbox as NSString).appendingPathComponent("processed/\(name).rejects.csv")
-                let summary = try importFile(path, kind: kind, options: options)
-                try Self.move(path, to: (inbox as NSString).appendingPathComponent("processed"))
+                let summary = try await importFile(path, kind: kind, options: options, progress: nil)
+                try AppDatabase.move(path, to: (inbox as NSString).appendingPathComponent("processed"))
                 report.processed.append(name)
                 logger.info("imported", metadata: ["step": "import", "file": "\(name)", "kind": "\(kind.rawValue)", "rows": "\(summary.rows)",
                                                    "inserted": "\(summary.inserted)", "updated": "\(summary.updated)",
-                                                   "rejected": "\(summary.rejected)", "seconds": Self.seconds(since: started)])
+                                                   "rejected": "\(summary.rejected)", "seconds": AppDatabase.seconds(since: started)])
             } catch let error as ListwiseError where error.exitCode == 2 {
                 // Refused (not importable): moved aside with the reason, the refresh goes on.
                 let failed = (inbox as NSString).appendingPathComponent("failed")
-                try Self.move(path, to: failed)
+                try AppDatabase.move(path, to: failed)
                 try Data((error.description + "\n").utf8).write(to: URL(fileURLWithPath: (failed as NSString).appendingPathComponent("\(name).error")))
                 report.failed[name] = error.description
                 logger.error("import refused", metadata: ["step": "import", "file": "\(name)", "error": "\(error.description)"])
             }
+        }
+    }
+
+    /// The newest model of the models folder, retrained first when it is older than
+    /// `retrainAfterDays`; a new model that validates worse (ROC AUC on its validation
+    /// snapshot, the old model scored on the same homes) is not kept.
+    private func activeModel(_ settings: RefreshSettings, logger: Logger, report: inout RefreshReport)
+        async throws -> (path: String, model: LikelyToSellModel) {
+        let newest = try? AppDatabase.newestModel(in: settings.modelsFolder)
+        if newest == nil, settings.retrainAfterDays != nil {
+            // No model yet, and retraining is allowed: the first one.
+            let started = Date()
+            let new = try await settings.retrain(self, settings.marketRates)
+            let path = AppDatabase.newModelPath(settings)
+            try new.write(to: path)
+            report.retrained = true
+            report.model = path
+            logger.info("trained the first model", metadata: ["step": "train", "model": "\(path)",
+                                                              "auc": "\(String(format: "%.4f", new.metrics.rocAUC))", "seconds": AppDatabase.seconds(since: started)])
+            return (path, new)
+        }
+        let current = try newest ?? AppDatabase.newestModel(in: settings.modelsFolder)   // no model: the usage error
+        let model = try LikelyToSellModel.load(path: current.path)
+        report.model = current.path
+        guard let days = settings.retrainAfterDays, settings.now.timeIntervalSince(current.date) > Double(days) * 86_400 else {
+            return (current.path, model)
+        }
+        let started = Date()
+        let new = try await settings.retrain(self, settings.marketRates)
+        // Both models scored on the same homes: the new model's validation snapshot.
+        let validationDay = DayNumber.parse(new.validationAsOf)
+        let metrics = try await evaluateModels([new, model], asOfDay: validationDay, marketRates: settings.marketRates)
+        let (newMetrics, old) = (metrics[0], metrics[1])
+        report.retrained = true
+        if newMetrics.rocAUC < old.rocAUC {
+            report.keptOldModel = true
+            logger.warning("new model validates worse: kept the old one", metadata: [
+                "step": "train", "new_auc": "\(String(format: "%.4f", newMetrics.rocAUC))",
+                "old_auc": "\(String(format: "%.4f", old.rocAUC))", "model": "\(current.path)", "seconds": AppDatabase.seconds(since: started)])
+            return (current.path, model)
+        }
+        let path = AppDatabase.newModelPath(settings)
+        try new.write(to: path)
+        report.model = path
+        logger.info("retrained", metadata: ["step": "train", "model": "\(path)", "auc": "\(String(format: "%.4f", newMetrics.rocAUC))",
+                                            "old_auc": "\(String(format: "%.4f", old.rocAUC))", "seconds": AppDatabase.seconds(since: started)])
+        return (path, new)
+    }
+}
+
+extension AppDatabase {
+    /// The refresh lock of an SQLite database: a lock file beside it (RefreshLock).
+    public func withRefreshLock<T>(now: Date, logger: Logger, _ body: (Int32?) async throws -> T) async throws -> T {
+        let lock = try RefreshLock(databasePath: path, now: now)
+        if let stale = lock.staleOwner {
+            logger.warning("stale lock taken over", metadata: ["step": "lock", "pid": "\(stale)", "lock": "\(lock.path)"])
+        }
+        do {
+            let value = try await body(lock.staleOwner)
+            lock.release()
+            return value
+        } catch {
+            lock.release()
+            throw error
+        }
+    }
+
+    /// Records a refresh run as running; a run still 'running' here died without finishing (the
+    /// lock was free).
+    public func startRefreshRun(at now: Date) throws -> Int64 {
+        try writer.write { db -> Int64 in
+            try db.execute(sql: "UPDATE refresh_runs SET status = 'failed', error = 'interrupted: the run was killed' WHERE status = 'running'")
+            try db.execute(sql: "INSERT INTO refresh_runs (started_at, status) VALUES (?, 'running')", arguments: [Self.timestamp(now)])
+            return db.lastInsertedRowID
+        }
+    }
+
+    static func seconds(since start: Date) -> Logger.MetadataValue {
+        .string(String(format: "%.3f", Date().timeIntervalSince(start)))
+    }
+
+    public func finishRefreshRun(_ id: Int64, status: String, report: RefreshReport, error: String?) throws {
+        let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+        try writer.write { db in
+            try db.execute(sql: "UPDATE refresh_runs SET finished_at = ?, status = ?, report = ?, error = ? WHERE id = ?",
+                           arguments: [Self.timestamp(Date()), status, json, error, id])
         }
     }
 
@@ -160,52 +229,6 @@ extension AppDatabase {
         guard rename(path, target) == 0 else {
             throw ListwiseError.runtime("cannot move \(path) to \(folder): \(String(cString: strerror(errno)))")
         }
-    }
-
-    /// The newest model of the models folder, retrained first when it is older than
-    /// `retrainAfterDays`; a new model that validates worse (ROC AUC on its validation
-    /// snapshot, the old model scored on the same homes) is not kept.
-    private func activeModel(_ settings: RefreshSettings, logger: Logger, report: inout RefreshReport)
-        throws -> (path: String, model: LikelyToSellModel) {
-        let newest = try? Self.newestModel(in: settings.modelsFolder)
-        if newest == nil, settings.retrainAfterDays != nil {
-            // No model yet, and retraining is allowed: the first one.
-            let started = Date()
-            let new = try settings.retrain(self, settings.marketRates)
-            let path = Self.newModelPath(settings)
-            try new.write(to: path)
-            report.retrained = true
-            report.model = path
-            logger.info("trained the first model", metadata: ["step": "train", "model": "\(path)",
-                                                              "auc": "\(String(format: "%.4f", new.metrics.rocAUC))", "seconds": Self.seconds(since: started)])
-            return (path, new)
-        }
-        let current = try newest ?? Self.newestModel(in: settings.modelsFolder)   // no model: the usage error
-        let model = try LikelyToSellModel.load(path: current.path)
-        report.model = current.path
-        guard let days = settings.retrainAfterDays, settings.now.timeIntervalSince(current.date) > Double(days) * 86_400 else {
-            return (current.path, model)
-        }
-        let started = Date()
-        let new = try settings.retrain(self, settings.marketRates)
-        // Both models scored on the same homes: the new model's validation snapshot.
-        let validationDay = DayNumber.parse(new.validationAsOf)
-        let metrics = try evaluateModels([new, model], asOfDay: validationDay, marketRates: settings.marketRates)
-        let (newMetrics, old) = (metrics[0], metrics[1])
-        report.retrained = true
-        if newMetrics.rocAUC < old.rocAUC {
-            report.keptOldModel = true
-            logger.warning("new model validates worse: kept the old one", metadata: [
-                "step": "train", "new_auc": "\(String(format: "%.4f", newMetrics.rocAUC))",
-                "old_auc": "\(String(format: "%.4f", old.rocAUC))", "model": "\(current.path)", "seconds": Self.seconds(since: started)])
-            return (current.path, model)
-        }
-        let path = Self.newModelPath(settings)
-        try new.write(to: path)
-        report.model = path
-        logger.info("retrained", metadata: ["step": "train", "model": "\(path)", "auc": "\(String(format: "%.4f", newMetrics.rocAUC))",
-                                            "old_auc": "\(String(format: "%.4f", old.rocAUC))", "seconds": Self.seconds(since: started)])
-        return (path, new)
     }
 
     static func newModelPath(_ settings: RefreshSettings) -> String {

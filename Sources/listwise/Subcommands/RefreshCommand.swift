@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import ListwiseKit
 
-struct RefreshCommand: ParsableCommand {
+struct RefreshCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "refresh",
         abstract: "Import new inbox files, retrain an old model, rescore: unattended, for cron.",
@@ -34,9 +34,8 @@ struct RefreshCommand: ParsableCommand {
         if let retrainAfter, retrainAfter < 0 { throw ValidationError("--retrain-after must be 0 or more") }
     }
 
-    func run() throws {
+    func run() async throws {
         let logger = log.logger(label: "listwise.refresh")
-        let db = try database.open()
         let today = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: Date())
         let day = try asOf.asOfDay() ?? DayNumber.from(year: today.year!, month: today.month!, day: today.day!)
         var settings = RefreshSettings(inbox: inbox, asOfDay: day)
@@ -44,7 +43,7 @@ struct RefreshCommand: ParsableCommand {
         settings.territories = territory
         settings.modelsFolder = models
         settings.marketRates = try asOf.rates()
-        let report = try db.refresh(settings, logger: logger)
+        let report = try await database.withStore { try await $0.refresh(settings, logger: logger) }
         if !report.failed.isEmpty {
             throw ListwiseError.runtime("refused: " + report.failed.keys.sorted().map { "\($0) (\(report.failed[$0]!))" }.joined(separator: "; "))
         }

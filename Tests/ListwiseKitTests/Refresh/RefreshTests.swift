@@ -37,14 +37,14 @@ final class RefreshTests: TemporaryFolderTestCase {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
     }
 
-    func testInboxFilesEndInProcessedOrFailedAndTheRestIsScored() throws {
+    func testInboxFilesEndInProcessedOrFailedAndTheRestIsScored() async throws {
         // A trained model to score with, from a county like the one arriving.
         let trainedOn = try importedCounty(properties: 300, seed: 11)
         let model = try trainedOn.trainModel(TrainingSettings()).model
         let inbox = try inbox(extra: ["notes.csv": "colour,size\nred,3\n", "events-extra.csv": "property_id,event_type\nX,SALE\n",
                                       "empty.csv": ""])
         let db = try makeDatabase("refresh.db")
-        let report = try db.refresh(settings(inbox, models: try models(with: model)), logger: logger)
+        let report = try await db.refresh(settings(inbox, models: try models(with: model)), logger: logger)
         XCTAssertEqual(report.processed, ["properties.csv", "owners.csv", "prospects.csv", "events.csv"], "the four kinds in order")
         XCTAssertEqual(Set(report.failed.keys), ["notes.csv", "events-extra.csv", "empty.csv"])
         XCTAssertEqual(files(inbox), ["failed", "processed"], "nothing left behind, nothing lost")
@@ -60,15 +60,18 @@ final class RefreshTests: TemporaryFolderTestCase {
         XCTAssertEqual(try db.read { try String.fetchOne($0, sql: "SELECT status FROM refresh_runs") }, "partial")
 
         // A second run finds an empty inbox: nothing imported, scored again.
-        let again = try db.refresh(settings(inbox, models: path("models")), logger: logger)
+        let again = try await db.refresh(settings(inbox, models: path("models")), logger: logger)
         XCTAssertEqual([again.processed.count, again.failed.count], [0, 0])
         XCTAssertEqual(try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM score_runs") }, 2)
     }
 
-    func testASecondRefreshFailsAtOnceAndAStaleLockIsTakenOver() throws {
+    func testASecondRefreshFailsAtOnceAndAStaleLockIsTakenOver() async throws {
         let db = try makeDatabase("lock.db")
         let held = try RefreshLock(databasePath: db.path)
-        XCTAssertThrowsError(try db.refresh(settings(path("none"), models: path("none")), logger: logger)) { error in
+        do {
+            _ = try await db.refresh(settings(path("none"), models: path("none")), logger: logger)
+            XCTFail("a second refresh ran")
+        } catch {
             XCTAssertEqual((error as? ListwiseError)?.exitCode, 3)
             XCTAssertTrue("\(error)".contains("pid \(getpid())"), "\(error)")
         }
@@ -85,7 +88,7 @@ final class RefreshTests: TemporaryFolderTestCase {
         XCTAssertNil(try RefreshLock(databasePath: db.path).staleOwner, "released cleanly: nothing stale")
     }
 
-    func testRetrainKeepsTheModelThatValidatesBetter() throws {
+    func testRetrainKeepsTheModelThatValidatesBetter() async throws {
         let db = try importedCounty(properties: 600, seed: 12)
         let good = try db.trainModel(TrainingSettings()).model
         var bad = good
@@ -97,7 +100,7 @@ final class RefreshTests: TemporaryFolderTestCase {
         var keep = settings(path("empty-inbox"), models: try models(with: good, age: 40))
         keep.retrainAfterDays = 30
         keep.retrain = { _, _ in worse }
-        let kept = try db.refresh(keep, logger: logger)
+        let kept = try await db.refresh(keep, logger: logger)
         XCTAssertTrue(kept.retrained)
         XCTAssertTrue(kept.keptOldModel)
         XCTAssertEqual(files(path("models")), ["old.json"])
@@ -107,7 +110,7 @@ final class RefreshTests: TemporaryFolderTestCase {
         try FileManager.default.removeItem(atPath: path("models"))
         var replace = settings(path("empty-inbox"), models: try models(with: bad, age: 40))
         replace.retrainAfterDays = 30
-        let replaced = try db.refresh(replace, logger: logger)
+        let replaced = try await db.refresh(replace, logger: logger)
         XCTAssertFalse(replaced.keptOldModel)
         XCTAssertEqual(files(path("models")).count, 2)
         XCTAssertNotEqual(replaced.model, path("models") + "/old.json")
@@ -115,13 +118,14 @@ final class RefreshTests: TemporaryFolderTestCase {
         // The rescoring uses the given market rates (rate lock-in is a feature).
         var flatRates = settings(path("empty-inbox"), models: path("models"))
         flatRates.marketRates = MarketRates(yearly: (1990...2030).map { ($0, 20.0) })
-        let flatRun = try db.refresh(flatRates, logger: logger).scoreRuns[0]
+        let flatRun = try await db.refresh(flatRates, logger: logger).scoreRuns[0]
         XCTAssertNotEqual(try db.scoredHomes(runID: flatRun).map(\.probability),
                           try db.scoredHomes(runID: replaced.scoreRuns[0]).map(\.probability))
         // Not old enough: no retrain.
         var young = settings(path("empty-inbox"), models: path("models"))
         young.retrainAfterDays = 30
-        XCTAssertFalse(try db.refresh(young, logger: logger).retrained)
+        let youngReport = try await db.refresh(young, logger: logger)
+        XCTAssertFalse(youngReport.retrained)
     }
 
     func testPopulationStabilityIndexAgainstAHandComputedValue() {
