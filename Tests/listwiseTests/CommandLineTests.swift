@@ -500,6 +500,53 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("create it with 'createdb"), missing.stderr)
     }
 
+    /// The whole flow (import, train, territory, score, scores, export, refresh) through the
+    /// commands on an SQLite file and on a PostgreSQL server: the same model, scores and list.
+    func testTheSameFlowGivesTheSameResultsOnSQLiteAndPostgreSQL() throws {
+        guard let url = ProcessInfo.processInfo.environment["LISTWISE_TEST_POSTGRES_URL"], !url.isEmpty,
+              let server = URLComponents(string: url), let host = server.host, let port = server.port else {
+            return XCTFail("LISTWISE_TEST_POSTGRES_URL is not set: run the tests with 'bash .ci/run', which starts a PostgreSQL server")
+        }
+        let name = "lw_cli_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+        let created = try runProgram("/usr/bin/createdb", ["-h", host, "-p", String(port), "-U", server.user ?? "listwise", name], in: folder.path)
+        XCTAssertEqual(created.status, 0, created.stderr)
+        defer { _ = try? runProgram("/usr/bin/dropdb", ["-h", host, "-p", String(port), "-U", server.user ?? "listwise", "--force", name], in: folder.path) }
+        let postgres = url.replacingOccurrences(of: server.path, with: "/" + name)
+        XCTAssertEqual(try run(["sample", "--properties", "700", "--seed", "5", "--out", path("county")]).status, 0)
+        let firstZip = String(try String(contentsOfFile: path("county/properties.csv"), encoding: .utf8)
+            .split(separator: "\n")[1].split(separator: ",")[4].prefix(5))
+        var outputs: [[String]] = []
+        for (index, db) in [path("county.db"), postgres].enumerated() {
+            let models = path("models\(index)"), inbox = path("inbox\(index)")
+            try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+            try write("inbox\(index)/events.csv", "property_id,event_type,event_date,amount,rate\n06001000003,LISTING,2025-11-02,500000,\n")
+            var output: [String] = []
+            for arguments in [["import", path("county")], ["train", "--out", models + "/m.json"],
+                              ["territory", "add", "north", "--zips", firstZip], ["territory", "list"],
+                              ["score", "--territory", "north", "--as-of", "2025-06-30", "--model", models + "/m.json"],
+                              ["scores", "--territory", "north", "--format", "csv"],
+                              ["export", "--territory", "north", "--campaign", "spring", "--channel", "mail", "--top", "60",
+                               "--out", path("list\(index).csv")],
+                              ["export", "--territory", "north", "--campaign", "summer", "--channel", "email", "--top-percent", "50",
+                               "--exclude-contacted-within", "30"],
+                              ["refresh", "--inbox", inbox, "--models", models, "--as-of", "2025-12-31"],
+                              ["scores", "--territory", "north", "--format", "csv"]] {
+                let result = try run(arguments + ["--db", db])
+                XCTAssertEqual(result.status, 0, "\(arguments[0]) on \(index == 0 ? "SQLite" : "PostgreSQL"): \(result.stderr)")
+                output.append(result.stdout)
+            }
+            output.append(try String(contentsOfFile: path("list\(index).csv"), encoding: .utf8))
+            var model = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: models + "/m.json"))) as? [String: Any])
+            model["created_at"] = nil
+            output.append(String(decoding: try JSONSerialization.data(withJSONObject: model, options: [.sortedKeys]), as: UTF8.self))
+            outputs.append(output)
+        }
+        XCTAssertEqual(outputs[0].count, outputs[1].count)
+        for (step, (a, b)) in zip(outputs[0], outputs[1]).enumerated() { XCTAssertEqual(b, a, "step \(step)") }
+        XCTAssertGreaterThan(outputs[0][5].split(separator: "\n").count, 50, "the scores are listed")
+        XCTAssertGreaterThan(outputs[0][10].split(separator: "\n").count, 40, "the list has rows")
+    }
+
     /// Runs another program (not the listwise binary) and returns its exit status and stderr.
     private func runProgram(_ executable: String, _ arguments: [String], in directory: String,
                             environment extra: [String: String] = [:]) throws -> (status: Int32, stderr: String) {
