@@ -37,6 +37,15 @@ public protocol Store: Sendable {
     // Exports: the list written or emitted and its contact history recorded, as one step
     func export(_ settings: ExportSettings, to path: String?, emit: (Data) throws -> Void) async throws -> PreparedExport
 
+    // Reading back
+    /// Identifiers of the schema migrations applied, in order.
+    func appliedMigrations() async throws -> [String]
+    func status(modelFile: String?, now: Date) async throws -> StatusReport
+    func territoryReport(territory: String?, runID: Int64?) async throws -> TerritoryReport
+    func campaigns() async throws -> [CampaignSummary]
+    /// Adds an opt-out file's emails, phones and addresses (validated whole) to the suppressions.
+    func suppress(file path: String, now: Date) async throws -> SuppressSummary
+
     // Refresh: one at a time per store
     /// Takes the refresh lock, runs `body` (given the pid of a dead holder whose lock was taken
     /// over, when the store can tell), releases it; `ListwiseError.lockHeld` (exit 3) at once

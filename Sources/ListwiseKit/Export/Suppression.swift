@@ -10,6 +10,16 @@ public struct SuppressSummary: Codable, Equatable, Sendable {
     public var addresses: Int
     /// Entries already on the list.
     public var alreadyListed: Int
+
+    /// Counts one entry: added as `kind`, or already listed (nil).
+    mutating func count(kind: String?) {
+        switch kind {
+        case nil: alreadyListed += 1
+        case "email": emails += 1
+        case "phone": phones += 1
+        default: addresses += 1
+        }
+    }
 }
 
 extension AppDatabase {
@@ -19,6 +29,22 @@ extension AppDatabase {
     /// digits) or else an address. An entry that is none of these is a usage error naming its
     /// line and column; the list is then unchanged.
     public func suppress(file path: String, now: Date = Date()) throws -> SuppressSummary {
+        let entries = try Self.suppressionEntries(file: path)
+        var summary = SuppressSummary(file: path, emails: 0, phones: 0, addresses: 0, alreadyListed: 0)
+        let added = Self.timestamp(now)
+        try writer.write { db in
+            for entry in entries {
+                try db.execute(sql: "INSERT INTO suppressions (kind, value, source, added_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                               arguments: [entry.kind, entry.value, path, added])
+                summary.count(kind: db.changesCount == 0 ? nil : entry.kind)
+            }
+        }
+        return summary
+    }
+
+    /// The entries of an opt-out file (one column of values, or email/phone/address/zip
+    /// columns), validated whole: a bad entry refuses the file.
+    static func suppressionEntries(file path: String) throws -> [(kind: String, value: String)] {
         let reader: CSVReader
         do { reader = try CSVReader(path: path) } catch {
             throw ListwiseError.usage("cannot read \(path): \(error)")
@@ -59,21 +85,7 @@ extension AppDatabase {
         } catch let error as CSVReader.ReadError {
             throw ListwiseError.usage("\(path): \(error)")
         }
-        var summary = SuppressSummary(file: path, emails: 0, phones: 0, addresses: 0, alreadyListed: 0)
-        let added = Self.timestamp(now)
-        try writer.write { db in
-            for entry in entries {
-                try db.execute(sql: "INSERT INTO suppressions (kind, value, source, added_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                               arguments: [entry.kind, entry.value, path, added])
-                if db.changesCount == 0 { summary.alreadyListed += 1; continue }
-                switch entry.kind {
-                case "email": summary.emails += 1
-                case "phone": summary.phones += 1
-                default: summary.addresses += 1
-                }
-            }
-        }
-        return summary
+        return entries
     }
 
     /// One normalised entry; `kind` nil: recognised from the value.

@@ -55,44 +55,70 @@ public struct StatusReport: Codable, Equatable, Sendable {
     }
 }
 
+/// What a store says for `status`: the rest is worked out from the model file.
+struct StatusFacts {
+    var counts: DataCounts
+    var lastImport: StatusReport.LastImport?
+    var lastRefresh: StatusReport.LastRefresh?
+    var lastScoreRun: ScoreRunRecord?
+    /// The latest run of the active model (by its training fingerprint).
+    var modelRun: ScoreRunRecord?
+}
+
+extension StatusReport {
+    /// The model file `modelFile` (nil: none found), read before the store is asked for its facts.
+    static func activeModel(_ modelFile: String?) throws -> LikelyToSellModel? {
+        try modelFile.map(LikelyToSellModel.load(path:))
+    }
+
+    /// The report from the store's facts and the active model (its file `modelFile`).
+    static func build(_ facts: StatusFacts, model: LikelyToSellModel?, modelFile: String?, now: Date) -> StatusReport {
+        var report = StatusReport(counts: facts.counts, lastImport: facts.lastImport, lastRefresh: facts.lastRefresh,
+                                  lastScoreRun: facts.lastScoreRun, model: nil, drift: [], driftNote: nil)
+        guard let model, let modelFile else {
+            report.driftNote = "no model: train one with 'listwise train'"
+            return report
+        }
+        let created = ISO8601DateFormatter.listwise.date(from: model.createdAt)
+        report.model = .init(file: modelFile, createdAt: model.createdAt, ageDays: created.map { now.timeIntervalSince($0) / 86_400 } ?? .nan,
+                             validationAsOf: model.validationAsOf, rocAUC: model.metrics.rocAUC, logLoss: model.metrics.logLoss)
+        guard let profiles = model.featureProfiles else {
+            report.driftNote = "the model file has no training profile (made by an older listwise): retrain to see drift"
+            return report
+        }
+        guard let run = facts.modelRun, let json = run.featureCounts,
+              let counts = try? JSONDecoder().decode([String: [Int]].self, from: Data(json.utf8)) else {
+            report.driftNote = "no score run of this model yet: run 'listwise score'"
+            return report
+        }
+        report.drift = profiles.compactMap { profile in
+            guard let featureCounts = counts[profile.feature], let psi = Drift.psi(profile, counts: featureCounts) else { return nil }
+            return StatusReport.FeatureDrift(feature: profile.feature, psi: psi, drifted: psi > Drift.threshold)
+        }
+        report.driftNote = "score run \(run.id) (as of \(run.asOf)) against the model's training snapshots"
+        return report
+    }
+}
+
 extension AppDatabase {
     /// The status, with the model file `modelFile` (nil: none found) as the active model.
     public func status(modelFile: String?, now: Date = Date()) throws -> StatusReport {
+        let model = try StatusReport.activeModel(modelFile)
         let counts = try dataCounts()
-        return try read { db in
-            let lastImport = try Row.fetchOne(db, sql: "SELECT file, kind, finished_at, rows, rejected FROM imports ORDER BY id DESC LIMIT 1")
-                .map { StatusReport.LastImport(file: $0["file"], kind: $0["kind"], finishedAt: $0["finished_at"], rows: $0["rows"], rejected: $0["rejected"]) }
-            let lastRefresh = try Row.fetchOne(db, sql: "SELECT started_at, finished_at, status, error FROM refresh_runs ORDER BY id DESC LIMIT 1")
-                .map { StatusReport.LastRefresh(startedAt: $0["started_at"], finishedAt: $0["finished_at"], status: $0["status"], error: $0["error"]) }
-            let lastRun = try ScoreRunRecord.order(ScoreRunRecord.Columns.id.desc).fetchOne(db)
-            var report = StatusReport(counts: counts, lastImport: lastImport, lastRefresh: lastRefresh, lastScoreRun: lastRun,
-                                      model: nil, drift: [], driftNote: nil)
-            guard let modelFile else {
-                report.driftNote = "no model: train one with 'listwise train'"
-                return report
-            }
-            let model = try LikelyToSellModel.load(path: modelFile)
-            let created = ISO8601DateFormatter.listwise.date(from: model.createdAt)
-            report.model = .init(file: modelFile, createdAt: model.createdAt, ageDays: created.map { now.timeIntervalSince($0) / 86_400 } ?? .nan,
-                                 validationAsOf: model.validationAsOf, rocAUC: model.metrics.rocAUC, logLoss: model.metrics.logLoss)
-            guard let profiles = model.featureProfiles else {
-                report.driftNote = "the model file has no training profile (made by an older listwise): retrain to see drift"
-                return report
-            }
-            guard let run = try ScoreRunRecord.filter(ScoreRunRecord.Columns.modelFingerprint == model.trainingFingerprint)
-                    .order(ScoreRunRecord.Columns.id.desc).fetchOne(db),
-                  let json = run.featureCounts,
-                  let counts = try? JSONDecoder().decode([String: [Int]].self, from: Data(json.utf8)) else {
-                report.driftNote = "no score run of this model yet: run 'listwise score'"
-                return report
-            }
-            report.drift = profiles.compactMap { profile in
-                guard let featureCounts = counts[profile.feature], let psi = Drift.psi(profile, counts: featureCounts) else { return nil }
-                return StatusReport.FeatureDrift(feature: profile.feature, psi: psi, drifted: psi > Drift.threshold)
-            }
-            report.driftNote = "score run \(run.id) (as of \(run.asOf)) against the model's training snapshots"
-            return report
+        let facts = try read { db in
+            StatusFacts(
+                counts: counts,
+                lastImport: try Row.fetchOne(db, sql: "SELECT file, kind, finished_at, rows, rejected FROM imports ORDER BY id DESC LIMIT 1")
+                    .map { StatusReport.LastImport(file: $0["file"], kind: $0["kind"], finishedAt: $0["finished_at"], rows: $0["rows"], rejected: $0["rejected"]) },
+                lastRefresh: try Row.fetchOne(db, sql: "SELECT started_at, finished_at, status, error FROM refresh_runs ORDER BY id DESC LIMIT 1")
+                    .map { StatusReport.LastRefresh(startedAt: $0["started_at"], finishedAt: $0["finished_at"], status: $0["status"], error: $0["error"]) },
+                lastScoreRun: try ScoreRunRecord.order(ScoreRunRecord.Columns.id.desc).fetchOne(db),
+                modelRun: try model.flatMap { model in
+                    try ScoreRunRecord.filter(ScoreRunRecord.Columns.modelFingerprint == model.trainingFingerprint)
+                        .order(ScoreRunRecord.Columns.id.desc).fetchOne(db)
+                })
         }
+        return StatusReport.build(facts, model: model, modelFile: modelFile, now: now)
     }
 }
 

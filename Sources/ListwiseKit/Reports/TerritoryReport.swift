@@ -92,8 +92,14 @@ extension AppDatabase {
                     latitude: row["latitude"], longitude: row["longitude"])
             }
         }
+        return TerritoryReport(run: run, homes: homes)
+    }
+}
+
+extension TerritoryReport {
+    /// The report of `run` and its homes, with the model's validation when its file can be read.
+    init(run: ScoreRunRecord, homes: [Home]) {
         let validation = (try? LikelyToSellModel.load(path: run.modelFile))?.metrics.deciles
-        return TerritoryReport(run: run, title: "Territory report: \(run.territory ?? "all properties")", homes: homes,
-                               validation: validation)
+        self.init(run: run, title: "Territory report: \(run.territory ?? "all properties")", homes: homes, validation: validation)
     }
 }

@@ -27,17 +27,6 @@ struct DatabaseOptions: ParsableArguments {
             throw error
         }
     }
-
-    /// Opens the SQLite database, for the commands that run on SQLite only so far; a PostgreSQL
-    /// URL is refused with one line.
-    func open() throws -> AppDatabase {
-        if case .postgres(let server) = try location() {
-            throw ListwiseError.usage("\(server): this command runs on an SQLite database only, so far; on PostgreSQL, 'import', 'status', 'train', 'evaluate', 'territory', 'score', 'scores' and 'export' work")
-        }
-        let db = try AppDatabase(path: path)
-        if let warning = db.permissionWarning { Terminal.warning(warning) }
-        return db
-    }
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import ListwiseKit
 
-struct CampaignsCommand: ParsableCommand {
+struct CampaignsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "campaigns",
         abstract: "List campaigns with their exports, channels and prospects reached.",
@@ -20,8 +20,8 @@ struct CampaignsCommand: ParsableCommand {
     @Option(help: "table or jsonl.") var format: Format = .table
     @OptionGroup var database: DatabaseOptions
 
-    func run() throws {
-        let campaigns = try database.open().campaigns()
+    func run() async throws {
+        let campaigns = try await database.withStore { try await $0.campaigns() }
         let out = FileHandle.standardOutput
         switch format {
         case .jsonl:

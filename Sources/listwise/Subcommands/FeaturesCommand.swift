@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import ListwiseKit
 
-struct FeaturesCommand: ParsableCommand {
+struct FeaturesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "features",
         abstract: "Write the point-in-time feature matrix of an as-of date as CSV.",
@@ -26,11 +26,10 @@ struct FeaturesCommand: ParsableCommand {
         guard horizon > 0 else { throw ValidationError("--horizon must be positive") }
     }
 
-    func run() throws {
-        let db = try database.open()
+    func run() async throws {
         let day = try asOf.asOfDay()!
-        let table = try db.buildFeatures(FeatureSettings(asOfDays: [day], horizonDays: horizon, marketRates: try asOf.rates(),
-                                                         includeOnMarket: includeOnMarket))
+        let settings = FeatureSettings(asOfDays: [day], horizonDays: horizon, marketRates: try asOf.rates(), includeOnMarket: includeOnMarket)
+        let table = try await database.withStore { try await $0.buildFeatures(settings, progress: nil) }
         let csv = FeatureCSV.render(table, asOf: DayNumber.iso(day))
         if let out {
             try csv.write(toFile: out, atomically: true, encoding: .utf8)

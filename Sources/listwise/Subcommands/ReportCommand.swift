@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import ListwiseKit
 
-struct ReportCommand: ParsableCommand {
+struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Report a territory's latest score run (or --run ID).",
@@ -20,10 +20,12 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the HTML report here.", valueName: "file")) var html: String?
     @OptionGroup var database: DatabaseOptions
 
-    func run() throws {
-        let db = try database.open()
-        let report = try db.territoryReport(territory: territory, runID: runID)
-        try Terminal.warnIfStale(report.run, in: db)
+    func run() async throws {
+        let report = try await database.withStore { store in
+            let report = try await store.territoryReport(territory: territory, runID: runID)
+            try await Terminal.warnIfStale(report.run, in: store)
+            return report
+        }
         print(report.text)
         if let html {
             try HTMLReport.render(report).write(toFile: html, atomically: true, encoding: .utf8)

@@ -25,12 +25,10 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        if case .postgres(let server) = try database.location() {
-            return try await postgresStatus(server)
-        }
-        let db = try database.open()
         let modelFile = model ?? (try? AppDatabase.newestModel(in: models).path)
-        let status = try db.status(modelFile: modelFile)
+        let (status, migrations, storeName) = try await database.withStore { store in
+            (try await store.status(modelFile: modelFile, now: Date()), try await store.appliedMigrations(), store.storeDescription)
+        }
         let out = FileHandle.standardOutput
         func line(_ text: String) { out.write(Data((text + "\n").utf8)) }
         switch format {
@@ -38,8 +36,13 @@ struct StatusCommand: AsyncParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            out.write(try encoder.encode(status) + Data("\n".utf8))
+            // The report's keys, with the store and its schema migrations.
+            var object = try JSONSerialization.jsonObject(with: encoder.encode(status)) as? [String: Any] ?? [:]
+            object["store"] = storeName
+            object["migrations"] = migrations
+            out.write(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted]) + Data("\n".utf8))
         case .table:
+            line("store: \(storeName) (schema \(migrations.last ?? "none"))")
             let c = status.counts
             line("data: \(c.properties.grouped) properties, \(c.owners.grouped) owners, \(c.prospects.grouped) prospects, \(c.events.grouped) events")
             line("last import: " + (status.lastImport.map { "\($0.file) (\($0.kind)) at \($0.finishedAt): \($0.rows.grouped) rows, \($0.rejected.grouped) rejected" } ?? "none"))
@@ -56,31 +59,6 @@ struct StatusCommand: AsyncParsableCommand {
                 line("  " + d.feature.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: " PSI %.3f", d.psi)
                      + (d.drifted ? "  DRIFTED (> 0.25)" : ""))
             }
-        }
-    }
-
-    /// On a PostgreSQL store so far: the server, its schema migrations and the data counts.
-    private func postgresStatus(_ server: PostgresLocation) async throws {
-        let store = try await PostgresStore.open(server)
-        let counts: DataCounts, migrations: [String]
-        do {
-            counts = try await store.dataCounts()
-            migrations = try await store.appliedMigrations()
-            await store.close()
-        } catch {
-            await store.close()
-            throw error
-        }
-        switch format {
-        case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            struct Report: Encodable { var store: String; var migrations: [String]; var counts: DataCounts }
-            FileHandle.standardOutput.write(try encoder.encode(Report(store: server.description, migrations: migrations, counts: counts))
-                                            + Data("\n".utf8))
-        case .table:
-            print("store: \(server) (schema \(migrations.last ?? "none"))")
-            print("data: \(counts.properties.grouped) properties, \(counts.owners.grouped) owners, \(counts.prospects.grouped) prospects, \(counts.events.grouped) events")
         }
     }
 }

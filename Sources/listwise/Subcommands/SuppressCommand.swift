@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import ListwiseKit
 
-struct SuppressCommand: ParsableCommand {
+struct SuppressCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "suppress",
         abstract: "Add emails, phone numbers or postal addresses to the global opt-out list.",
@@ -20,8 +20,8 @@ struct SuppressCommand: ParsableCommand {
     @Argument(help: "The opt-out file.") var file: String
     @OptionGroup var database: DatabaseOptions
 
-    func run() throws {
-        let summary = try database.open().suppress(file: file)
+    func run() async throws {
+        let summary = try await database.withStore { try await $0.suppress(file: file, now: Date()) }
         Terminal.line("\(file): added \(summary.emails) emails, \(summary.phones) phones, \(summary.addresses) addresses"
                       + " to the opt-out list (\(summary.alreadyListed) already listed)")
     }

@@ -71,6 +71,9 @@ final class PostgresModelingTests: TemporaryFolderTestCase {
         }
 
         // Score runs, whole county then the territory, read back by rank.
+        let models = path("models")
+        try FileManager.default.createDirectory(atPath: models, withIntermediateDirectories: true)
+        try expected.write(to: models + "/m.json")
         for territory in [nil, "north"] as [String?] {
             let settings = ScoreSettings(asOfDay: DayNumber.from(year: 2025, month: 6, day: 30), territory: territory, modelFile: "m.json")
             let a = try sqlite.score(model: expected, settings: settings)
@@ -82,6 +85,11 @@ final class PostgresModelingTests: TemporaryFolderTestCase {
             XCTAssertEqual(runB.id, b.runID)
             XCTAssertEqual([runB.asOf, runB.modelFingerprint, runB.territory ?? "-"], [runA.asOf, runA.modelFingerprint, runA.territory ?? "-"])
             XCTAssertEqual(runB.rows, a.rows)
+            // Read back with its times: a run newer than the model and the imports is fresh.
+            XCTAssertNotNil(ISO8601DateFormatter.listwise.date(from: runB.startedAt), runB.startedAt)
+            let staleness = try await postgres.stalenessWarning(for: runB, modelsFolder: models)
+            XCTAssertNil(staleness)
+            XCTAssertNil(try sqlite.stalenessWarning(for: runA, modelsFolder: models))
             let countsA = try JSONSerialization.jsonObject(with: Data(runA.featureCounts!.utf8)) as! NSDictionary
             let countsB = try JSONSerialization.jsonObject(with: Data(runB.featureCounts!.utf8)) as! NSDictionary
             XCTAssertEqual(countsB, countsA)

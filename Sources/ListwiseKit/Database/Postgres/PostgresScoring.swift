@@ -121,18 +121,11 @@ extension PostgresStore {
     /// The run `id`, or the latest run (of `territory` when given). Usage error when there is none.
     public func scoreRun(id: Int64?, territory: String?) async throws -> ScoreRunRecord {
         // One statement for the three cases: a run by id, the latest of a territory, the latest.
-        let rows = try await connection.query("""
-            SELECT id, model_file, model_fingerprint, territory, as_of::text, horizon_days::bigint, \(unescaped: Self.timestampText("started_at")),
-                   \(unescaped: Self.timestampText("finished_at")), rows, on_market, feature_counts::text
-            FROM score_runs
+        if let run = try await fetchScoreRun("""
             WHERE (\(id)::bigint IS NULL OR id = \(id)::bigint) AND (\(id)::bigint IS NOT NULL OR \(territory)::text IS NULL OR territory = \(territory)::text)
             ORDER BY id DESC LIMIT 1
-            """, logger: logger)
-        for try await (id, modelFile, fingerprint, territory, asOf, horizon, started, finished, count, onMarket, featureCounts)
-            in rows.decode((Int64, String, String, String?, String, Int, String, String, Int, Int, String?).self) {
-            return ScoreRunRecord(id: id, modelFile: modelFile, modelFingerprint: fingerprint, territory: territory, asOf: asOf,
-                                  horizonDays: horizon, startedAt: started, finishedAt: finished, rows: count, onMarket: onMarket,
-                                  featureCounts: featureCounts)
+            """) {
+            return run
         }
         if let id { throw ListwiseError.usage("no score run \(id)") }
         if let territory {
@@ -142,6 +135,25 @@ extension PostgresStore {
             throw ListwiseError.usage("territory \(territory) has no score run of its own: run 'listwise score --territory \(territory)' first")
         }
         throw ListwiseError.usage("no score run: run 'listwise score' first")
+    }
+
+    /// The first run `tail` (a WHERE ... ORDER BY ... LIMIT 1 over score_runs) selects.
+    func fetchScoreRun(_ tail: PostgresQuery) async throws -> ScoreRunRecord? {
+        var query: PostgresQuery = """
+            SELECT id, model_file, model_fingerprint, territory, as_of::text, horizon_days::bigint, \(unescaped: Self.timestampText("started_at")),
+                   \(unescaped: Self.timestampText("finished_at")), rows, on_market, feature_counts::text
+            FROM score_runs
+            """
+        query.sql += " " + tail.sql
+        query.binds = tail.binds
+        let rows = try await connection.query(query, logger: logger)
+        for try await (id, modelFile, fingerprint, territory, asOf, horizon, started, finished, count, onMarket, featureCounts)
+            in rows.decode((Int64, String, String, String?, String, Int, String, String, Int, Int, String?).self) {
+            return ScoreRunRecord(id: id, modelFile: modelFile, modelFingerprint: fingerprint, territory: territory, asOf: asOf,
+                                  horizonDays: horizon, startedAt: started, finishedAt: finished, rows: count, onMarket: onMarket,
+                                  featureCounts: featureCounts)
+        }
+        return nil
     }
 
     /// Homes of a run by rank (on-market homes last, ties by property id in byte order, as on

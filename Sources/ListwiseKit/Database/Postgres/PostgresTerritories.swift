@@ -81,8 +81,8 @@ extension PostgresStore {
         return TerritoryContents(homes: homes, boundingBox: box)
     }
 
-    /// A timestamptz column as the text SQLite stores (`AppDatabase.timestamp`: UTC, seconds, Z).
+    /// A timestamptz column as the text SQLite stores (`AppDatabase.timestamp`: UTC, milliseconds, Z).
     static func timestampText(_ column: String) -> String {
-        "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
     }
 }
