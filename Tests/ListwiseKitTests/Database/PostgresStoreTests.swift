@@ -126,6 +126,34 @@ final class PostgresStoreTests: XCTestCase {
         XCTAssertEqual(references, 0)
     }
 
+    /// The test server offers TLS with a self-signed certificate (.ci/postgres.sh): `require`
+    /// and `prefer` encrypt, `disable` does not, and `verify-full` refuses the unknown
+    /// certificate in one line.
+    func testTLSIsWhatTheURLAsksFor() async throws {
+        var location = try await freshDatabase()
+        for (mode, encrypted) in [(PostgresLocation.SSLMode.require, true), (.prefer, true), (.disable, false)] {
+            location.sslMode = mode
+            let store = try await PostgresStore.open(location)
+            var ssl: Bool?
+            for try await value in try await store.connection.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                                                                   logger: Self.logger).decode(Bool.self) {
+                ssl = value
+            }
+            await store.close()
+            XCTAssertEqual(ssl, encrypted, "sslmode=\(mode.rawValue)")
+        }
+        location.sslMode = .verifyFull
+        do {
+            let store = try await PostgresStore.open(location)
+            await store.close()
+            XCTFail("a self-signed certificate passed verify-full")
+        } catch let error as ListwiseError {
+            XCTAssertEqual(error.exitCode, 2, error.description)
+            XCTAssertFalse(error.description.contains("\n"), error.description)
+            XCTAssertTrue(error.description.contains("certificate"), error.description)
+        }
+    }
+
     func testEveryWayOfNotReachingTheServerIsOneClearLine() async throws {
         let admin = try PostgresLocation(url: try Self.serverURL())
         func refusal(_ location: PostgresLocation) async -> String? {

@@ -190,6 +190,8 @@ public final class PostgresStore: Sendable {
             break
         }
         switch error.code {
+        case .connectionError where error.underlying.map { "\($0)".contains("CERTIFICATE_VERIFY_FAILED") } ?? false:
+            return ListwiseError.usage("\(location): the server's TLS certificate is not trusted (sslmode=verify-full checks it against the system's certificate authorities and the host name): install its authority, or use sslmode=require to encrypt without checking")
         case .connectionError, .serverClosedConnection, .clientClosedConnection:
             let reason = error.underlying.map { "\($0)" } ?? "connection failed"
             return ListwiseError.usage("\(location): cannot reach the PostgreSQL server (\(reason)): is it running, and is the host and port right?")
