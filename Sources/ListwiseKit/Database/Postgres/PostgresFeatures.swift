@@ -98,7 +98,10 @@ extension PostgresStore {
                              _ body: (FeatureBuilder.Home, [FeatureBuilder.Owner], [FeatureBuilder.Event]) throws -> Void,
                              afterBatch: () async throws -> Void) async throws {
         // Grouped from sorted inputs and merge-joined: index scans in property order on every
-        // table, nothing sorted whole, and the arrays in their input's order. (A LATERAL
+        // table, nothing sorted whole, and the arrays in their input's order. The events come in
+        // their key's order, in the database's collation: the event types are upper-case ASCII
+        // words, which every collation orders as SQLite's byte order does. (Asking for COLLATE
+        // "C" added an incremental sort: the 1M county's grouping took 27.5 s instead of 10.1 s.) (A LATERAL
         // subquery a home, each array sorted on its own, took 0.66 s for the sample's 10k homes;
         // this 0.22 s.)
         let types = Self.eventTypeCodes.map { "'\($0.rawValue)'" }.joined(separator: ", ")
@@ -116,7 +119,7 @@ extension PostgresStore {
             LEFT JOIN (SELECT property_id, array_agg(event_date - DATE '1970-01-01') AS days,
                               array_agg(array_position(ARRAY[\(types)], event_type)) AS types,
                               array_agg(amount) AS amounts, array_agg(rate) AS rates
-                       FROM (SELECT * FROM events ORDER BY property_id, event_date, event_type COLLATE "C", amount, rate) sorted
+                       FROM (SELECT * FROM events ORDER BY property_id, event_date, event_type, amount, rate) sorted
                        GROUP BY property_id) e
                    ON e.property_id = p.property_id
             ORDER BY p.property_id
