@@ -58,6 +58,20 @@ public protocol Store: Sendable {
     func close() async
 }
 
+extension Store {
+    /// Runs `body` on this store, then closes it, whether `body` returns or throws.
+    public func closing<T>(_ body: (Self) async throws -> T) async throws -> T {
+        do {
+            let value = try await body(self)
+            await close()
+            return value
+        } catch {
+            await close()
+            throw error
+        }
+    }
+}
+
 extension AppDatabase: Store {
     public var storeDescription: String { path }
     public func close() async {}

@@ -243,8 +243,7 @@ extension AppDatabase {
     /// any point leaves neither a partial file nor a history entry. (The list is rendered and
     /// written on another thread while the history is inserted: 0.2 s of a 100k-home export.)
     public func writeExport(_ export: PreparedExport, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp").path
+        let temporary = Self.temporaryPath(beside: path)
         let written = ThreadResults<Void>(count: 1)
         let group = DispatchGroup()
         DispatchQueue.global().async(group: group) {
@@ -255,9 +254,7 @@ extension AppDatabase {
             try record(export, destination: path) {
                 group.wait()
                 _ = try written.all()
-                guard rename(temporary, path) == 0 else {
-                    throw ListwiseError.runtime("cannot write \(path): \(String(cString: strerror(errno)))")
-                }
+                try Self.moveIntoPlace(temporary, path)
                 renamed = true
             }
         } catch {
@@ -289,6 +286,19 @@ extension AppDatabase {
             let insert = try RawInsert(db, sql: "INSERT OR IGNORE INTO contact_history (export_id, prospect_id) VALUES (?, ?)")
             for id in export.prospectIDs { try insert.run([.integer(Int(exportID)), .text(id)]) }
             try beforeCommit()
+        }
+    }
+
+    /// Where a list is written before it is renamed to `path`: beside it, hidden, per process.
+    static func temporaryPath(beside path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp").path
+    }
+
+    /// Renames the written `temporary` file to `path`.
+    static func moveIntoPlace(_ temporary: String, _ path: String) throws {
+        guard rename(temporary, path) == 0 else {
+            throw ListwiseError.runtime("cannot write \(path): \(String(cString: strerror(errno)))")
         }
     }
 

@@ -138,23 +138,20 @@ final class FeatureBuilder {
 
     /// A builder fed home by home through `addRows` (`hasOwnerHistory`: the store has owners;
     /// `dataEndDay`: its last event day, when `settings` does not give one).
-    init(settings: FeatureSettings, hasOwnerHistory: Bool, dataEndDay: Int?) {
+    init(settings: FeatureSettings, hasOwnerHistory: Bool, dataEndDay: Int?, sqlite: OpaquePointer? = nil) {
         self.settings = settings
-        self.sqlite = nil
+        self.sqlite = sqlite
         table.hasOwnerHistory = hasOwnerHistory
         table.dataEndDay = settings.dataEndDay ?? dataEndDay
         zips.homes = Array(repeating: [], count: settings.asOfDays.count)
         zips.listings = Array(repeating: [], count: settings.asOfDays.count)
     }
 
-    init(settings: FeatureSettings, db: Database) throws {
-        self.settings = settings
+    /// A builder whose `pass` reads the SQLite database `db`.
+    convenience init(settings: FeatureSettings, db: Database) throws {
         guard let connection = db.sqliteConnection else { throw ListwiseError.runtime("database is closed") }
-        self.sqlite = connection
-        table.hasOwnerHistory = try AppDatabase.hasOwnerHistory(in: db)
-        table.dataEndDay = try settings.dataEndDay ?? AppDatabase.lastEventDay(in: db)
-        zips.homes = Array(repeating: [], count: settings.asOfDays.count)
-        zips.listings = Array(repeating: [], count: settings.asOfDays.count)
+        self.init(settings: settings, hasOwnerHistory: try AppDatabase.hasOwnerHistory(in: db),
+                  dataEndDay: settings.dataEndDay == nil ? try AppDatabase.lastEventDay(in: db) : nil, sqlite: connection)
     }
 
     /// The rows added so far with their zip rates, all homes having been added.

@@ -18,6 +18,27 @@ public struct TerritoryContents: Equatable, Sendable {
     }
 }
 
+extension TerritoryContents {
+    /// Homes counted one at a time, the box widened by those with coordinates.
+    struct Tally {
+        private var homes = 0
+        private var south = Double.infinity, west = Double.infinity, north = -Double.infinity, east = -Double.infinity
+
+        mutating func add(latitude: Double?, longitude: Double?) {
+            homes += 1
+            if let latitude, let longitude {
+                south = min(south, latitude); north = max(north, latitude)
+                west = min(west, longitude); east = max(east, longitude)
+            }
+        }
+
+        var contents: TerritoryContents {
+            let box = south.isFinite ? (GeoPoint(latitude: south, longitude: west), GeoPoint(latitude: north, longitude: east)) : nil
+            return TerritoryContents(homes: homes, boundingBox: box)
+        }
+    }
+}
+
 extension AppDatabase {
     /// Saves (or replaces) a territory. Returns warnings: zips or cities no property has, or no homes inside.
     @discardableResult
@@ -79,17 +100,9 @@ extension AppDatabase {
     }
 
     public func territoryContents(_ definition: TerritoryDefinition) throws -> TerritoryContents {
-        var homes = 0
-        var south = Double.infinity, west = Double.infinity, north = -Double.infinity, east = -Double.infinity
-        try forEachHome(in: definition) { _, latitude, longitude in
-            homes += 1
-            if let latitude, let longitude {
-                south = min(south, latitude); north = max(north, latitude)
-                west = min(west, longitude); east = max(east, longitude)
-            }
-        }
-        let box = south.isFinite ? (GeoPoint(latitude: south, longitude: west), GeoPoint(latitude: north, longitude: east)) : nil
-        return TerritoryContents(homes: homes, boundingBox: box)
+        var tally = TerritoryContents.Tally()
+        try forEachHome(in: definition) { _, latitude, longitude in tally.add(latitude: latitude, longitude: longitude) }
+        return tally.contents
     }
 
     private func forEachHome(in definition: TerritoryDefinition, _ body: (String, Double?, Double?) -> Void) throws {

@@ -18,14 +18,7 @@ struct DatabaseOptions: ParsableArguments {
     func withStore<T>(_ body: (any Store) async throws -> T) async throws -> T {
         let store = try await openStore(location())
         if let db = store as? AppDatabase, let warning = db.permissionWarning { Terminal.warning(warning) }
-        do {
-            let value = try await body(store)
-            await store.close()
-            return value
-        } catch {
-            await store.close()
-            throw error
-        }
+        return try await store.closing { try await body($0) }
     }
 }
 

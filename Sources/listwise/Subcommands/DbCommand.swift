@@ -40,23 +40,9 @@ struct DbCommand: AsyncParsableCommand {
             case (.sqlite(let path), .postgres(let server)):
                 guard FileManager.default.fileExists(atPath: path) else { throw ListwiseError.usage("\(path): no such database file") }
                 let source = try AppDatabase(path: path)
-                let target = try await PostgresStore.open(server)
-                do {
-                    summary = try await StoreCopy.copy(from: source, to: target, progress: progress)
-                    await target.close()
-                } catch {
-                    await target.close()
-                    throw error
-                }
+                summary = try await PostgresStore.open(server).closing { try await StoreCopy.copy(from: source, to: $0, progress: progress) }
             case (.postgres(let server), .sqlite(let path)):
-                let source = try await PostgresStore.open(server)
-                do {
-                    summary = try await StoreCopy.copy(from: source, toSQLiteAt: path, progress: progress)
-                    await source.close()
-                } catch {
-                    await source.close()
-                    throw error
-                }
+                summary = try await PostgresStore.open(server).closing { try await StoreCopy.copy(from: $0, toSQLiteAt: path, progress: progress) }
             case (.sqlite, .sqlite):
                 throw ListwiseError.usage("both stores are SQLite files: copy the file itself (with 'sqlite3 \(from) \".backup \(to)\"')")
             case (.postgres, .postgres):

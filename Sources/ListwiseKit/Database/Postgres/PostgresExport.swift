@@ -38,17 +38,14 @@ extension PostgresStore {
                 }
                 let export = try await PreparedExport.assemble(selection, suppressions: suppressions, recentlyContacted: recent)
                 if let path {
-                    let url = URL(fileURLWithPath: path)
-                    temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp").path
+                    temporary = AppDatabase.temporaryPath(beside: path)
                     try AppDatabase.writePrivateFile(export.content, to: temporary!)
                 } else {
                     try emit(export.content)
                 }
                 try await record(export, destination: path ?? "-")
                 if let path, let temporary {
-                    guard rename(temporary, path) == 0 else {
-                        throw ListwiseError.runtime("cannot write \(path): \(String(cString: strerror(errno)))")
-                    }
+                    try AppDatabase.moveIntoPlace(temporary, path)
                     renamed = true
                 }
                 return export

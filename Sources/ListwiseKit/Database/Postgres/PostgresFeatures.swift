@@ -16,8 +16,7 @@ extension PostgresStore {
     public func buildFeatures(_ settings: FeatureSettings, progress: ((Int) -> Void)? = nil) async throws -> FeatureTable {
         do {
             return try await inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
-                let builder = FeatureBuilder(settings: settings, hasOwnerHistory: try await self.hasOwnerHistory(on: connection),
-                                             dataEndDay: settings.dataEndDay == nil ? try await self.lastEventDay(on: connection) : nil)
+                let builder = try await self.featureBuilder(settings, on: connection)
                 var done = 0
                 try await self.forEachHome(scope: settings.scope, on: connection, { home, owners, events in
                     builder.addRows(home: home, owners: owners, events: events)
@@ -37,8 +36,7 @@ extension PostgresStore {
     /// repeatable-read transaction, so that both see one snapshot of the data.
     func streamFeatures(_ settings: FeatureSettings, on connection: PostgresConnection, chunkRows: Int,
                         _ body: (FeatureTable) async throws -> Void) async throws {
-        let builder = FeatureBuilder(settings: settings, hasOwnerHistory: try await hasOwnerHistory(on: connection),
-                                     dataEndDay: settings.dataEndDay == nil ? try await lastEventDay(on: connection) : nil)
+        let builder = try await featureBuilder(settings, on: connection)
         try await countZips(into: builder, on: connection)
         builder.countZips = false
         try await forEachHome(scope: settings.scope, on: connection, { home, owners, events in
@@ -47,6 +45,12 @@ extension PostgresStore {
             if builder.table.count >= chunkRows { try await body(builder.takeChunk()) }
         })
         if builder.table.count > 0 { try await body(builder.takeChunk()) }
+    }
+
+    /// A builder for `settings`, with what it needs to know of the store read on `connection`.
+    private func featureBuilder(_ settings: FeatureSettings, on connection: PostgresConnection) async throws -> FeatureBuilder {
+        FeatureBuilder(settings: settings, hasOwnerHistory: try await hasOwnerHistory(on: connection),
+                       dataEndDay: settings.dataEndDay == nil ? try await lastEventDay(on: connection) : nil)
     }
 
     private func hasOwnerHistory(on connection: PostgresConnection) async throws -> Bool {
@@ -98,12 +102,11 @@ extension PostgresStore {
                              _ body: (FeatureBuilder.Home, [FeatureBuilder.Owner], [FeatureBuilder.Event]) throws -> Void,
                              afterBatch: () async throws -> Void) async throws {
         // Grouped from sorted inputs and merge-joined: index scans in property order on every
-        // table, nothing sorted whole, and the arrays in their input's order. The events come in
-        // their key's order, in the database's collation: the event types are upper-case ASCII
-        // words, which every collation orders as SQLite's byte order does. (Asking for COLLATE
-        // "C" added an incremental sort: the 1M county's grouping took 27.5 s instead of 10.1 s.) (A LATERAL
-        // subquery a home, each array sorted on its own, took 0.66 s for the sample's 10k homes;
-        // this 0.22 s.)
+        // table, nothing sorted whole, and the arrays in their input's order (a LATERAL subquery a
+        // home, each array sorted on its own, took 0.66 s for the sample's 10k homes; this 0.22 s).
+        // The events come in their key's order in the database's collation: the event types are
+        // upper-case ASCII words, which every collation orders as SQLite's byte order does. (Asking
+        // for COLLATE "C" added an incremental sort: the 1M county's grouping took 27.5 s, not 10.1 s.)
         let types = Self.eventTypeCodes.map { "'\($0.rawValue)'" }.joined(separator: ", ")
         try await connection.query(PostgresQuery(unsafeSQL: """
             DECLARE listwise_homes NO SCROLL CURSOR FOR
@@ -127,45 +130,45 @@ extension PostgresStore {
         var owners: [FeatureBuilder.Owner] = []
         var events: [FeatureBuilder.Event] = []
         while true {
-          var fetched = 0
-          for try await row in try await connection.query(PostgresQuery(unsafeSQL: "FETCH \(batchHomes) FROM listwise_homes"), logger: logger) {
-            fetched += 1
-            let cells = row.makeRandomAccess()
-            owners.removeAll(keepingCapacity: true)
-            events.removeAll(keepingCapacity: true)
-            if let since = try cells["since"].decode([Int32]?.self) {
-                let birthYears = try cells["birth_years"].decode([Int32].self)
-                let absentee = try cells["absentee"].decode([Int32].self), corporate = try cells["corporate"].decode([Int32].self)
-                for i in since.indices {
-                    owners.append(FeatureBuilder.Owner(
-                        since: Int(since[i]), birthYear: birthYears[i] < 0 ? nil : Int(birthYears[i]),
-                        absentee: absentee[i] < 0 ? nil : absentee[i] != 0, corporate: corporate[i] < 0 ? nil : corporate[i] != 0))
+            var fetched = 0
+            for try await row in try await connection.query(PostgresQuery(unsafeSQL: "FETCH \(batchHomes) FROM listwise_homes"), logger: logger) {
+                fetched += 1
+                let cells = row.makeRandomAccess()
+                owners.removeAll(keepingCapacity: true)
+                events.removeAll(keepingCapacity: true)
+                if let since = try cells["since"].decode([Int32]?.self) {
+                    let birthYears = try cells["birth_years"].decode([Int32].self)
+                    let absentee = try cells["absentee"].decode([Int32].self), corporate = try cells["corporate"].decode([Int32].self)
+                    for i in since.indices {
+                        owners.append(FeatureBuilder.Owner(
+                            since: Int(since[i]), birthYear: birthYears[i] < 0 ? nil : Int(birthYears[i]),
+                            absentee: absentee[i] < 0 ? nil : absentee[i] != 0, corporate: corporate[i] < 0 ? nil : corporate[i] != 0))
+                    }
                 }
-            }
-            if let days = try cells["days"].decode([Int32]?.self) {
-                let types = try cells["types"].decode([Int32].self)
-                let amounts = try cells["amounts"].decode([Int64].self), rates = try cells["rates"].decode([Double].self)
-                for i in days.indices {
-                    events.append(FeatureBuilder.Event(
-                        day: Int(days[i]), type: Self.eventTypeCodes[Int(types[i]) - 1],
-                        amount: amounts[i] < 0 ? nil : Double(amounts[i]), rate: rates[i] < 0 ? nil : rates[i]))
+                if let days = try cells["days"].decode([Int32]?.self) {
+                    let types = try cells["types"].decode([Int32].self)
+                    let amounts = try cells["amounts"].decode([Int64].self), rates = try cells["rates"].decode([Double].self)
+                    for i in days.indices {
+                        events.append(FeatureBuilder.Event(
+                            day: Int(days[i]), type: Self.eventTypeCodes[Int(types[i]) - 1],
+                            amount: amounts[i] < 0 ? nil : Double(amounts[i]), rate: rates[i] < 0 ? nil : rates[i]))
+                    }
                 }
+                let zip = try cells["zip"].decode(String.self), city = try cells["city"].decode(String.self)
+                let latitude = try cells["latitude"].decode(Double?.self), longitude = try cells["longitude"].decode(Double?.self)
+                let home = FeatureBuilder.Home(
+                    id: try cells["property_id"].decode(String.self), zip: zip,
+                    yearBuilt: try cells["year_built"].decode(Double?.self),
+                    livingSqft: try cells["living_sqft"].decode(Double?.self),
+                    lotSqft: try cells["lot_sqft"].decode(Double?.self),
+                    bedrooms: try cells["bedrooms"].decode(Double?.self),
+                    bathrooms: try cells["bathrooms"].decode(Double?.self),
+                    propertyType: try cells["property_type"].decode(String?.self),
+                    inScope: scope.map { $0.contains(zip: zip, city: city, latitude: latitude, longitude: longitude) } ?? true)
+                try body(home, owners, events)
             }
-            let zip = try cells["zip"].decode(String.self), city = try cells["city"].decode(String.self)
-            let latitude = try cells["latitude"].decode(Double?.self), longitude = try cells["longitude"].decode(Double?.self)
-            let home = FeatureBuilder.Home(
-                id: try cells["property_id"].decode(String.self), zip: zip,
-                yearBuilt: try cells["year_built"].decode(Double?.self),
-                livingSqft: try cells["living_sqft"].decode(Double?.self),
-                lotSqft: try cells["lot_sqft"].decode(Double?.self),
-                bedrooms: try cells["bedrooms"].decode(Double?.self),
-                bathrooms: try cells["bathrooms"].decode(Double?.self),
-                propertyType: try cells["property_type"].decode(String?.self),
-                inScope: scope.map { $0.contains(zip: zip, city: city, latitude: latitude, longitude: longitude) } ?? true)
-            try body(home, owners, events)
-          }
-          if fetched == 0 { break }
-          try await afterBatch()
+            if fetched == 0 { break }
+            try await afterBatch()
         }
         try await connection.query("CLOSE listwise_homes", logger: logger)
     }

@@ -66,19 +66,13 @@ extension PostgresStore {
     }
 
     public func territoryContents(_ definition: TerritoryDefinition) async throws -> TerritoryContents {
-        var homes = 0
-        var south = Double.infinity, west = Double.infinity, north = -Double.infinity, east = -Double.infinity
+        var tally = TerritoryContents.Tally()
         let rows = try await connection.query("SELECT zip, city, latitude, longitude FROM properties", logger: logger)
         for try await (zip, city, latitude, longitude) in rows.decode((String, String, Double?, Double?).self)
         where definition.contains(zip: zip, city: city, latitude: latitude, longitude: longitude) {
-            homes += 1
-            if let latitude, let longitude {
-                south = min(south, latitude); north = max(north, latitude)
-                west = min(west, longitude); east = max(east, longitude)
-            }
+            tally.add(latitude: latitude, longitude: longitude)
         }
-        let box = south.isFinite ? (GeoPoint(latitude: south, longitude: west), GeoPoint(latitude: north, longitude: east)) : nil
-        return TerritoryContents(homes: homes, boundingBox: box)
+        return tally.contents
     }
 
     /// A timestamptz column as the text SQLite stores (`AppDatabase.timestamp`: UTC, milliseconds, Z).
