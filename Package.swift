@@ -33,6 +33,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // The pool's errors (a server unreachable for a while), to say so in one line.
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
             ]
         ),
         .executableTarget(

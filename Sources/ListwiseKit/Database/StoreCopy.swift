@@ -40,9 +40,9 @@ public enum StoreCopy {
         try refuseNonEmpty(try await target.tableCounts(tables), target: target.location.description)
         let snapshot = try source.snapshot()
         var summary = StoreCopySummary()
-        let connection = target.connection, logger = target.logger
+        let logger = target.logger
         do {
-            try await target.inTransaction {
+            try await target.inTransaction { connection in
                 for table in tables {
                     let columns = try syncRead(snapshot) { try sqliteColumns($0, table) }
                     // The server's history carries each prospect's home (its distribution key).
@@ -123,8 +123,8 @@ public enum StoreCopy {
         do {
             let target = try AppDatabase(path: temporary)
             let columnsByTable = try target.read { db in try tables.map { try sqliteColumns(db, $0) } }
-            try await source.inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
-                try await source.connection.query("SET LOCAL DateStyle = ISO", logger: source.logger)
+            try await source.inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { connection in
+                try await connection.query("SET LOCAL DateStyle = ISO", logger: source.logger)
                 for (table, columns) in zip(tables, columnsByTable) {
                     let serverTypes = try await source.columnTypes(table)
                     // Each column as text SQLite reads back exactly: booleans as 0/1, times as listwise writes them.
@@ -135,14 +135,14 @@ public enum StoreCopy {
                         default: return "\(column.name)::text"
                         }
                     }
-                    try await source.connection.query(PostgresQuery(unsafeSQL: """
+                    try await connection.query(PostgresQuery(unsafeSQL: """
                         DECLARE listwise_copy NO SCROLL CURSOR FOR SELECT \(expressions.joined(separator: ", ")) FROM \(table)
                         """), logger: source.logger)
                     let sql = "INSERT INTO \(table) (\(columns.map(\.name).joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
                     var count = 0
                     while true {
                         var batch: [[RawInsert.Value]] = []
-                        for try await row in try await source.connection.query("FETCH 20000 FROM listwise_copy", logger: source.logger) {
+                        for try await row in try await connection.query("FETCH 20000 FROM listwise_copy", logger: source.logger) {
                             var values: [RawInsert.Value] = []
                             for (cell, column) in zip(row, columns) {
                                 let text = try cell.decode(String?.self)
@@ -160,7 +160,7 @@ public enum StoreCopy {
                         count += batch.count
                         progress?(table, count)
                     }
-                    try await source.connection.query("CLOSE listwise_copy", logger: source.logger)
+                    try await connection.query("CLOSE listwise_copy", logger: source.logger)
                     summary.rows[table] = count
                 }
             }
@@ -240,7 +240,7 @@ extension PostgresStore {
     func tableCounts(_ tables: [String]) async throws -> [String: Int] {
         var counts: [String: Int] = [:]
         for table in tables {
-            for try await count in try await connection.query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"), logger: logger)
+            for try await count in try await query(PostgresQuery(unsafeSQL: "SELECT count(*) FROM \(table)"))
                 .decode(Int.self) {
                 counts[table] = count
             }
@@ -251,10 +251,10 @@ extension PostgresStore {
     /// The server's data type of each column of `table`.
     func columnTypes(_ table: String) async throws -> [String: String] {
         var types: [String: String] = [:]
-        for try await (column, type) in try await connection.query("""
+        for try await (column, type) in try await query("""
             SELECT column_name::text, data_type::text FROM information_schema.columns
             WHERE table_schema = current_schema() AND table_name = \(table)
-            """, logger: logger).decode((String, String).self) {
+            """).decode((String, String).self) {
             types[column] = type
         }
         return types

@@ -73,7 +73,7 @@ final class PostgresExportTests: TemporaryFolderTestCase {
         // The one that went second saw the other's contacts in the shared zip.
         XCTAssertGreaterThan((lists[0].summary.skipped["recently_contacted"] ?? 0) + (lists[1].summary.skipped["recently_contacted"] ?? 0), 0)
         var history: [Int] = []
-        for try await (rows, distinct) in try await first.connection.query(
+        for try await (rows, distinct) in try await first.client.query(
             "SELECT count(*)::bigint, count(DISTINCT prospect_id)::bigint FROM contact_history", logger: PostgresStoreTests.logger)
             .decode((Int, Int).self) {
             history = [rows, distinct]

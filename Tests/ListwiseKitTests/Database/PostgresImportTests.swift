@@ -26,7 +26,7 @@ final class PostgresImportTests: TemporaryFolderTestCase {
 
     private func figures(_ store: PostgresStore, _ sql: String) async throws -> String {
         var text = ""
-        for try await row in try await store.connection.query(PostgresQuery(unsafeSQL: sql),
+        for try await row in try await store.client.query(PostgresQuery(unsafeSQL: sql),
                                                                logger: PostgresStoreTests.logger).decode(String.self) {
             text = row
         }
@@ -97,7 +97,7 @@ final class PostgresImportTests: TemporaryFolderTestCase {
         }
         // The moved prospect lives at its new home only.
         var homes: [String] = []
-        for try await home in try await store.connection.query(
+        for try await home in try await store.client.query(
             "SELECT property_id FROM prospects WHERE prospect_id = \(firstProspect)", logger: PostgresStoreTests.logger).decode(String.self) {
             homes.append(home)
         }

@@ -44,7 +44,7 @@ final class PostgresRefreshTests: TemporaryFolderTestCase {
 
         // Another host holds the lock: exit 3 at once, naming the lock.
         let other = try await PostgresStore.open(postgres.location)
-        try await other.connection.query("SELECT pg_advisory_lock(\(PostgresStore.refreshLockKey))", logger: logger)
+        try await other.client.query("SELECT pg_advisory_lock(\(PostgresStore.refreshLockKey))", logger: logger)
         var settings = RefreshSettings(inbox: path("inbox1"), asOfDay: DayNumber.from(year: 2025, month: 12, day: 31))
         settings.modelsFolder = models
         do {
@@ -56,12 +56,12 @@ final class PostgresRefreshTests: TemporaryFolderTestCase {
         }
         // The holder's connection dies: the server frees the lock. A run left 'running' by a
         // killed refresh is marked failed by the next one.
-        try await postgres.connection.query("INSERT INTO refresh_runs (started_at, status) VALUES (now(), 'running')", logger: logger)
+        try await postgres.client.query("INSERT INTO refresh_runs (started_at, status) VALUES (now(), 'running')", logger: logger)
         await other.close()
         let after = try await postgres.refresh(settings, logger: logger)
         XCTAssertEqual(after.scoreRuns.count, 2)
         var statuses: [String] = []
-        for try await status in try await postgres.connection.query("SELECT status FROM refresh_runs ORDER BY id", logger: logger)
+        for try await status in try await postgres.client.query("SELECT status FROM refresh_runs ORDER BY id", logger: logger)
             .decode(String.self) {
             statuses.append(status)
         }

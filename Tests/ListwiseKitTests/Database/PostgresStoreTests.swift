@@ -85,13 +85,50 @@ final class PostgresStoreTests: XCTestCase {
         await reopened.close()
     }
 
+    func testAPoolOfConnectionsAndNamedPreparedStatements() async throws {
+        let location = try await freshDatabase()
+        let store = try await PostgresStore.open(location, connections: 2)
+        // Two leases at once are two server sessions, and a third waits for one of them.
+        let pids = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<3 {
+                group.addTask {
+                    try await store.withConnection { connection in
+                        var pid = 0
+                        for try await value in try await connection.query("SELECT pg_backend_pid() FROM pg_sleep(0.3)", logger: Self.logger)
+                            .decode(Int.self) {
+                            pid = value
+                        }
+                        return pid
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        XCTAssertEqual(Set(pids).count, 2, "\(pids)")
+        // The repeated reads run as named prepared statements, prepared once a connection.
+        for _ in 0..<3 { _ = try await store.dataCounts() }
+        func preparedNames(_ connection: PostgresConnection) async throws -> [String] {
+            var names: [String] = []
+            for try await name in try await connection.query("SELECT name FROM pg_prepared_statements", logger: Self.logger).decode(String.self) {
+                names.append(name)
+            }
+            return names
+        }
+        // Both connections at once, whichever ran the reads.
+        let prepared = try await store.withConnection { first in
+            try await store.withConnection { second in try await preparedNames(first) + preparedNames(second) }
+        }
+        XCTAssertTrue(prepared.contains { $0.contains("DataCountsStatement") }, "\(prepared)")
+        await store.close()
+    }
+
     func testHomeTablesArePartitionedByPropertyIDAndEveryKeyHoldsIt() async throws {
         let location = try await freshDatabase()
         let store = try await PostgresStore.open(location)
         addTeardownBlock { await store.close() }
         let homeTables = ["properties", "owners", "prospects", "events", "scores", "contact_history"]
         var partitioned: [String: String] = [:]
-        for try await (table, key) in try await store.connection.query("""
+        for try await (table, key) in try await store.client.query("""
             SELECT c.relname::text, pg_get_partkeydef(c.oid) FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid
             """, logger: Self.logger).decode((String, String).self) {
             partitioned[table] = key
@@ -99,7 +136,7 @@ final class PostgresStoreTests: XCTestCase {
         XCTAssertEqual(partitioned, Dictionary(uniqueKeysWithValues: homeTables.map { ($0, "HASH (property_id)") }))
         // Citus: every primary, unique and foreign key of a distributed table includes the distribution column.
         var keysWithout: [String] = []
-        for try await (table, constraint, holds) in try await store.connection.query("""
+        for try await (table, constraint, holds) in try await store.client.query("""
             SELECT c.relname::text, k.conname::text,
                    (SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'property_id') = ANY (k.conkey)
             FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
@@ -110,7 +147,7 @@ final class PostgresStoreTests: XCTestCase {
         }
         XCTAssertEqual(keysWithout, [], "keys of home tables without property_id (references to the small run tables are allowed)")
         var partitions = 0
-        for try await count in try await store.connection.query("""
+        for try await count in try await store.client.query("""
             SELECT count(*)::int FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhparent WHERE c.relname = 'events'
             """, logger: Self.logger).decode(Int.self) {
             partitions = count
@@ -118,7 +155,7 @@ final class PostgresStoreTests: XCTestCase {
         XCTAssertEqual(partitions, PostgresSchema.partitions)
         // References to properties are checked by the writers (v2: a foreign-key check a row was 6x the import).
         var references = 0
-        for try await count in try await store.connection.query("""
+        for try await count in try await store.client.query("""
             SELECT count(*)::int FROM pg_constraint WHERE contype = 'f' AND confrelid = 'properties'::regclass
             """, logger: Self.logger).decode(Int.self) {
             references = count
@@ -135,7 +172,7 @@ final class PostgresStoreTests: XCTestCase {
             location.sslMode = mode
             let store = try await PostgresStore.open(location)
             var ssl: Bool?
-            for try await value in try await store.connection.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            for try await value in try await store.client.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
                                                                    logger: Self.logger).decode(Bool.self) {
                 ssl = value
             }

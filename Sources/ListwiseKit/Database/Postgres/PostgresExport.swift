@@ -13,11 +13,11 @@ extension PostgresStore {
         try PreparedExport.checkCampaign(settings)
         let run = try await scoreRun(id: settings.runID, territory: settings.territory)
         try PreparedExport.check(run, settings: settings)
-        let connection = self.connection, logger = self.logger
+        let logger = self.logger
         var temporary: String?
         var renamed = false
         do {
-            let export = try await inTransaction {
+            let export = try await inTransaction { connection in
                 try await connection.query("LOCK TABLE contact_history IN SHARE ROW EXCLUSIVE MODE", logger: logger)
                 var suppressions = SuppressionList()
                 for try await (kind, value) in try await connection.query("SELECT kind, value FROM suppressions", logger: logger)
@@ -34,7 +34,7 @@ extension PostgresStore {
                     }
                 }
                 let selection = CandidateSelection(run: run, settings: settings) { filter in
-                    try await self.orderedCandidates(filter, run: run, settings: settings)
+                    try await self.orderedCandidates(filter, run: run, settings: settings, on: connection)
                 }
                 let export = try await PreparedExport.assemble(selection, suppressions: suppressions, recentlyContacted: recent)
                 if let path {
@@ -43,7 +43,7 @@ extension PostgresStore {
                 } else {
                     try emit(export.content)
                 }
-                try await record(export, destination: path ?? "-")
+                try await record(export, destination: path ?? "-", on: connection)
                 if let path, let temporary {
                     try AppDatabase.moveIntoPlace(temporary, path)
                     renamed = true
@@ -58,7 +58,7 @@ extension PostgresStore {
     }
 
     /// The campaign, the export and its contact history (the home of each prospect with it).
-    private func record(_ export: PreparedExport, destination: String) async throws {
+    private func record(_ export: PreparedExport, destination: String, on connection: PostgresConnection) async throws {
         let settings = export.settings, summary = export.summary
         try await connection.query("""
             INSERT INTO campaigns (name, created_at) VALUES (\(settings.campaign), \(settings.now)) ON CONFLICT (name) DO NOTHING
@@ -81,7 +81,8 @@ extension PostgresStore {
 
     /// The candidates of the run's homes that pass `filter`, in the order SQLite's export puts
     /// them (best home first, ties by property id in byte order, a home's prospects by id).
-    private func orderedCandidates(_ filter: CandidateFilter, run: ScoreRunRecord, settings: ExportSettings) async throws -> OrderedCandidates {
+    private func orderedCandidates(_ filter: CandidateFilter, run: ScoreRunRecord, settings: ExportSettings,
+                                   on connection: PostgresConnection) async throws -> OrderedCandidates {
         // One statement for both filters (a rank window, with or without the on-market homes;
         // a minimum probability), its values bound.
         var (byRank, above, through, withOnMarket, minimum) = (false, 0, 0, false, 0.0)

@@ -7,15 +7,15 @@ import PostgresNIO
 
 extension PostgresStore {
     /// The last event date, as a day number.
-    public func lastEventDay() async throws -> Int? { try await lastEventDay(on: connection) }
+    public func lastEventDay() async throws -> Int? { try await withConnection { try await lastEventDay(on: $0) } }
 
-    func hasOwnerHistory() async throws -> Bool { try await hasOwnerHistory(on: connection) }
+    func hasOwnerHistory() async throws -> Bool { try await withConnection { try await hasOwnerHistory(on: $0) } }
 
     /// Every snapshot's features, all rows in memory (training needs them all).
     /// Read in one repeatable-read transaction: one snapshot of the data.
     public func buildFeatures(_ settings: FeatureSettings, progress: ((Int) -> Void)? = nil) async throws -> FeatureTable {
         do {
-            return try await inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
+            return try await inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { connection in
                 let builder = try await self.featureBuilder(settings, on: connection)
                 var done = 0
                 try await self.forEachHome(scope: settings.scope, on: connection, { home, owners, events in

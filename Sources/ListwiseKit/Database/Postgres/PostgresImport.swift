@@ -100,7 +100,7 @@ extension PostgresStore {
         let table = kind.table
         let logger = self.logger
         do {
-            try await connection.withTransaction(logger: logger) { connection in
+            try await inTransaction { connection in
                 func run(_ sql: String) async throws -> PostgresRowSequence {
                     try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
                 }

@@ -10,45 +10,48 @@ extension PostgresStore {
     static let refreshLockKey: Int64 = 0x6C77_7266
 
     public func withRefreshLock<T>(now: Date, logger: Logger, _ body: (Int32?) async throws -> T) async throws -> T {
-        var taken = false
-        var holder = ""
-        do {
-            for try await got in try await connection.query("SELECT pg_try_advisory_lock(\(Self.refreshLockKey))", logger: self.logger)
-                .decode(Bool.self) {
-                taken = got
-            }
-            if !taken {
-                // Who holds it, for the message: the other session's client address and start.
-                for try await (address, started) in try await connection.query("""
-                    SELECT coalesce(host(a.client_addr), 'local'), \(unescaped: Self.timestampText("a.backend_start"))
-                    FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                    WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                      AND (l.classid::bigint << 32 | l.objid::bigint) = \(Self.refreshLockKey)
-                    LIMIT 1
-                    """, logger: self.logger).decode((String, String).self) {
-                    holder = " (a session from \(address), connected \(started))"
+        // The lock belongs to a session: one connection is leased for the whole body.
+        try await withConnection { connection in
+            var taken = false
+            var holder = ""
+            do {
+                for try await got in try await connection.query("SELECT pg_try_advisory_lock(\(Self.refreshLockKey))", logger: self.logger)
+                    .decode(Bool.self) {
+                    taken = got
                 }
+                if !taken {
+                    // Who holds it, for the message: the other session's client address and start.
+                    for try await (address, started) in try await connection.query("""
+                        SELECT coalesce(host(a.client_addr), 'local'), \(unescaped: Self.timestampText("a.backend_start"))
+                        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                        WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                          AND (l.classid::bigint << 32 | l.objid::bigint) = \(Self.refreshLockKey)
+                        LIMIT 1
+                        """, logger: self.logger).decode((String, String).self) {
+                        holder = " (a session from \(address), connected \(started))"
+                    }
+                }
+            } catch {
+                throw describe(error)
             }
-        } catch {
-            throw describe(error)
-        }
-        guard taken else {
-            throw ListwiseError.lockHeld("another refresh is running on \(location)\(holder): PostgreSQL advisory lock \(Self.refreshLockKey)")
-        }
-        do {
-            let value = try await body(nil)
-            try? await connection.query("SELECT pg_advisory_unlock(\(Self.refreshLockKey))", logger: self.logger)
-            return value
-        } catch {
-            try? await connection.query("SELECT pg_advisory_unlock(\(Self.refreshLockKey))", logger: self.logger)
-            throw error
+            guard taken else {
+                throw ListwiseError.lockHeld("another refresh is running on \(location)\(holder): PostgreSQL advisory lock \(Self.refreshLockKey)")
+            }
+            do {
+                let value = try await body(nil)
+                try? await connection.query("SELECT pg_advisory_unlock(\(Self.refreshLockKey))", logger: self.logger)
+                return value
+            } catch {
+                try? await connection.query("SELECT pg_advisory_unlock(\(Self.refreshLockKey))", logger: self.logger)
+                throw error
+            }
         }
     }
 
     /// Records a refresh run as running; a run still 'running' here died without finishing (the
     /// lock was free).
     public func startRefreshRun(at now: Date) async throws -> Int64 {
-        try await inTransaction {
+        try await inTransaction { connection in
             try await connection.query("""
                 UPDATE refresh_runs SET status = 'failed', error = 'interrupted: the run was killed' WHERE status = 'running'
                 """, logger: logger)
@@ -63,8 +66,8 @@ extension PostgresStore {
 
     public func finishRefreshRun(_ id: Int64, status: String, report: RefreshReport, error: String?) async throws {
         let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
-        try await connection.query("""
+        try await query("""
             UPDATE refresh_runs SET finished_at = \(Date()), status = \(status), report = \(json)::jsonb, error = \(error) WHERE id = \(id)
-            """, logger: logger)
+            """)
     }
 }

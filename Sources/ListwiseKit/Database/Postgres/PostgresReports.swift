@@ -7,15 +7,15 @@ extension PostgresStore {
     public func status(modelFile: String?, now: Date = Date()) async throws -> StatusReport {
         let model = try StatusReport.activeModel(modelFile)
         var facts = StatusFacts(counts: try await dataCounts())
-        for try await (file, kind, finished, rows, rejected) in try await connection.query("""
+        for try await (file, kind, finished, rows, rejected) in try await query("""
             SELECT file, kind, \(unescaped: Self.timestampText("finished_at")), rows, rejected FROM imports ORDER BY id DESC LIMIT 1
-            """, logger: logger).decode((String, String, String, Int, Int).self) {
+            """).decode((String, String, String, Int, Int).self) {
             facts.lastImport = .init(file: file, kind: kind, finishedAt: finished, rows: rows, rejected: rejected)
         }
-        for try await (started, finished, status, error) in try await connection.query("""
+        for try await (started, finished, status, error) in try await query("""
             SELECT \(unescaped: Self.timestampText("started_at")), \(unescaped: Self.timestampText("finished_at")), status, error
             FROM refresh_runs ORDER BY id DESC LIMIT 1
-            """, logger: logger).decode((String, String?, String, String?).self) {
+            """).decode((String, String?, String, String?).self) {
             facts.lastRefresh = .init(startedAt: started, finishedAt: finished, status: status, error: error)
         }
         facts.lastScoreRun = try await fetchScoreRun("ORDER BY id DESC LIMIT 1")
@@ -29,12 +29,12 @@ extension PostgresStore {
     public func territoryReport(territory: String?, runID: Int64?) async throws -> TerritoryReport {
         let run = try await scoreRun(id: runID, territory: territory)
         var homes: [TerritoryReport.Home] = []
-        let rows = try await connection.query("""
+        let rows = try await query("""
             SELECT s.property_id, p.address, p.zip, p.latitude, p.longitude, s.probability, s.rank, s.tier, s.on_market,
                    s.reason1, s.reason2, s.reason3
             FROM scores s JOIN properties p ON p.property_id = s.property_id WHERE s.run_id = \(run.id)
             ORDER BY s.property_id COLLATE "C"
-            """, logger: logger)
+            """)
         for try await (id, address, zip, latitude, longitude, probability, rank, tier, onMarket, reason1, reason2, reason3)
             in rows.decode((String, String, String, Double?, Double?, Double, Int?, String?, Bool, String?, String?, String?).self) {
             homes.append(TerritoryReport.Home(propertyID: id, address: address, zip: zip, probability: probability, rank: rank, tier: tier,
@@ -46,7 +46,7 @@ extension PostgresStore {
 
     /// Every campaign with its counts, most recently exported first.
     public func campaigns() async throws -> [CampaignSummary] {
-        let rows = try await connection.query("""
+        let rows = try await query("""
             SELECT c.name, \(unescaped: Self.timestampText("c.created_at")),
                    (SELECT count(*) FROM exports e WHERE e.campaign = c.name),
                    (SELECT coalesce(string_agg(DISTINCT channel, ',' ORDER BY channel), '') FROM exports e WHERE e.campaign = c.name),
@@ -54,7 +54,7 @@ extension PostgresStore {
                    (SELECT count(DISTINCT h.prospect_id) FROM exports e JOIN contact_history h ON h.export_id = e.id WHERE e.campaign = c.name),
                    (SELECT \(unescaped: Self.timestampText("max(exported_at)")) FROM exports e WHERE e.campaign = c.name) AS last_export_at
             FROM campaigns c ORDER BY last_export_at DESC NULLS LAST, c.name COLLATE "C"
-            """, logger: logger)
+            """)
         var all: [CampaignSummary] = []
         for try await (name, created, exports, channels, rowCount, prospects, last)
             in rows.decode((String, String, Int, String, Int, Int, String?).self) {
@@ -69,9 +69,9 @@ extension PostgresStore {
     public func suppress(file path: String, now: Date = Date()) async throws -> SuppressSummary {
         let entries = try AppDatabase.suppressionEntries(file: path)
         var summary = SuppressSummary(file: path, emails: 0, phones: 0, addresses: 0, alreadyListed: 0)
-        let connection = self.connection, logger = self.logger
+        let logger = self.logger
         do {
-            try await inTransaction {
+            try await inTransaction { connection in
                 for entry in entries {
                     var added: String?
                     for try await kind in try await connection.query("""

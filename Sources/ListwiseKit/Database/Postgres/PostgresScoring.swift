@@ -25,9 +25,9 @@ extension PostgresStore {
         let featureSettings = FeatureSettings(asOfDays: [settings.asOfDay], horizonDays: model.horizonDays,
                                               marketRates: settings.marketRates, includeOnMarket: true, scope: scope)
         let profileCounts = model.featureProfiles.map(ProfileCounts.init)
-        let logger = self.logger, connection = self.connection
+        let logger = self.logger
         do {
-            try await inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ") {
+            try await inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ") { connection in
                 for try await id in try await connection.query("""
                     INSERT INTO score_runs (model_file, model_fingerprint, territory, as_of, horizon_days, started_at, finished_at, rows, on_market)
                     VALUES (\(settings.modelFile), \(model.trainingFingerprint), \(settings.territory), \(DayNumber.iso(settings.asOfDay))::date,
@@ -99,10 +99,7 @@ extension PostgresStore {
     /// The newest event date the imports recorded (a scan of the events when none did).
     public func newestEventDay() async throws -> Int? {
         var day: Int?
-        for try await value in try await connection.query("SELECT max(newest_event_date) - DATE '1970-01-01' FROM imports", logger: logger)
-            .decode(Int?.self) {
-            day = value
-        }
+        for try await value in try await client.execute(NewestImportedEventDayStatement(), logger: logger) { day = value }
         if day != nil { return day }
         return try await lastEventDay()
     }
@@ -110,21 +107,17 @@ extension PostgresStore {
     /// One line when `run` is older than the newest model or the newest import that changed rows.
     public func stalenessWarning(for run: ScoreRunRecord, modelsFolder: String = "Models") async throws -> String? {
         var lastImport: (file: String, finishedAt: String)?
-        let rows = try await connection.query("""
+        let rows = try await query("""
             SELECT file, \(unescaped: Self.timestampText("finished_at")) FROM imports
             WHERE inserted + updated > 0 AND finished_at > \(run.startedAt)::timestamptz ORDER BY finished_at DESC LIMIT 1
-            """, logger: logger)
+            """)
         for try await (file, finished) in rows.decode((String, String).self) { lastImport = (file, finished) }
         return AppDatabase.stalenessWarning(for: run, lastImport: lastImport, modelsFolder: modelsFolder)
     }
 
     /// The run `id`, or the latest run (of `territory` when given). Usage error when there is none.
     public func scoreRun(id: Int64?, territory: String?) async throws -> ScoreRunRecord {
-        // One statement for the three cases: a run by id, the latest of a territory, the latest.
-        if let run = try await fetchScoreRun("""
-            WHERE (\(id)::bigint IS NULL OR id = \(id)::bigint) AND (\(id)::bigint IS NOT NULL OR \(territory)::text IS NULL OR territory = \(territory)::text)
-            ORDER BY id DESC LIMIT 1
-            """) {
+        for try await run in try await client.execute(ScoreRunStatement(id: id, territory: territory), logger: logger) {
             return run
         }
         if let id { throw ListwiseError.usage("no score run \(id)") }
@@ -139,19 +132,11 @@ extension PostgresStore {
 
     /// The first run `tail` (a WHERE ... ORDER BY ... LIMIT 1 over score_runs) selects.
     func fetchScoreRun(_ tail: PostgresQuery) async throws -> ScoreRunRecord? {
-        var query: PostgresQuery = """
-            SELECT id, model_file, model_fingerprint, territory, as_of::text, horizon_days::bigint, \(unescaped: Self.timestampText("started_at")),
-                   \(unescaped: Self.timestampText("finished_at")), rows, on_market, feature_counts::text
-            FROM score_runs
-            """
-        query.sql += " " + tail.sql
-        query.binds = tail.binds
-        let rows = try await connection.query(query, logger: logger)
-        for try await (id, modelFile, fingerprint, territory, asOf, horizon, started, finished, count, onMarket, featureCounts)
-            in rows.decode((Int64, String, String, String?, String, Int, String, String, Int, Int, String?).self) {
-            return ScoreRunRecord(id: id, modelFile: modelFile, modelFingerprint: fingerprint, territory: territory, asOf: asOf,
-                                  horizonDays: horizon, startedAt: started, finishedAt: finished, rows: count, onMarket: onMarket,
-                                  featureCounts: featureCounts)
+        var select = PostgresQuery(unsafeSQL: "SELECT \(ScoreRunColumns.list) FROM score_runs ")
+        select.sql += tail.sql
+        select.binds = tail.binds
+        for try await row in try await query(select) {
+            return try ScoreRunColumns.record(row)
         }
         return nil
     }
@@ -159,19 +144,9 @@ extension PostgresStore {
     /// Homes of a run by rank (on-market homes last, ties by property id in byte order, as on
     /// SQLite), at most `limit`.
     public func scoredHomes(runID: Int64, limit: Int? = nil) async throws -> [ScoredHome] {
-        let rows = try await connection.query("""
-            SELECT s.property_id, p.address, p.zip, s.probability, s.rank, s.percentile, s.tier, s.on_market,
-                   s.reason1, s.reason2, s.reason3
-            FROM scores s JOIN properties p ON p.property_id = s.property_id
-            WHERE s.run_id = \(runID)
-            ORDER BY s.rank IS NULL, s.rank, s.property_id COLLATE "C"
-            LIMIT \(limit.map(Int64.init) ?? Int64.max)
-            """, logger: logger)
         var homes: [ScoredHome] = []
-        for try await (id, address, zip, probability, rank, percentile, tier, onMarket, reason1, reason2, reason3)
-            in rows.decode((String, String, String, Double, Int?, Double?, String?, Bool, String?, String?, String?).self) {
-            homes.append(ScoredHome(propertyID: id, address: address, zip: zip, probability: probability, rank: rank,
-                                    percentile: percentile, tier: tier, onMarket: onMarket, reason1: reason1, reason2: reason2, reason3: reason3))
+        for try await home in try await client.execute(ScoredHomesStatement(runID: runID, limit: limit.map(Int64.init) ?? Int64.max), logger: logger) {
+            homes.append(home)
         }
         return homes
     }

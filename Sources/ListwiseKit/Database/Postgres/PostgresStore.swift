@@ -1,51 +1,92 @@
-// The PostgreSQL store (SPEC §7): one connection to a `postgresql://` location (a command runs
-// its steps one after another; a PostgresClient pool comes with the parallel readers of scoring),
-// every way of failing to reach the server turned into one clear line, and the schema's
-// migrations applied under an advisory lock (several hosts may start at once).
+// The PostgreSQL store (SPEC §7): a PostgresClient pool of connections to a `postgresql://`
+// location (a statement leases one for its run, a transaction or a session lock for its whole
+// body), every way of failing to reach the server turned into one clear line, and the schema's
+// migrations applied under an advisory lock (several hosts may start at once). Opening checks
+// the server on a connection of its own first: a pool retries an unreachable server with backoff
+// for a while, where a user wants the reason at once.
 import Foundation
 import Logging
 import PostgresNIO
+import _ConnectionPoolModule
 
 public final class PostgresStore: Sendable {
     public let location: PostgresLocation
-    let connection: PostgresConnection
+    let client: PostgresClient
     let logger: Logger
+    /// The pool's background work (`PostgresClient.run`), cancelled by `close`.
+    private let running: Task<Void, Never>
 
     /// The oldest server listwise runs on (hash partitioning with foreign keys, generated identities).
     public static let minimumServerVersion = 130_000
     /// The advisory lock key taken while migrating ("lw" "mg").
     static let migrationLockKey: Int64 = 0x6C77_6D67
 
-    private init(location: PostgresLocation, connection: PostgresConnection, logger: Logger) {
+    private init(location: PostgresLocation, configuration: PostgresClient.Configuration, logger: Logger) {
         self.location = location
-        self.connection = connection
         self.logger = logger
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        running = Task { await client.run() }
     }
 
-    /// Connects, checks the server, and migrates. Usage errors (exit 2) for an unreachable
-    /// server, a refused login, a missing database or a server older than 13.
-    public static func open(_ location: PostgresLocation, logger: Logger = Logger(label: "listwise.postgres")) async throws -> PostgresStore {
-        let connection = try await connect(location, logger: logger)
-        let store = PostgresStore(location: location, connection: connection, logger: logger)
+    /// Connects, checks the server, and migrates; then opens a pool of at most `connections`
+    /// (a command uses one or two at a time; `serve` one a request in flight). Usage errors
+    /// (exit 2) for an unreachable server, a refused login, a missing database or a server older
+    /// than 13.
+    public static func open(_ location: PostgresLocation, connections: Int = 8,
+                            logger: Logger = Logger(label: "listwise.postgres")) async throws -> PostgresStore {
+        let tls = try connectionTLS(location)
+        let probe = try await connect(location, tls: tls, logger: logger)
         do {
-            try await store.migrate()
+            try await migrate(on: probe, logger: logger)
+            try? await probe.close()
         } catch {
-            await store.close()
-            throw store.describe(error)
+            try? await probe.close()
+            throw describe(error, location: location)
         }
-        return store
+        var configuration = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
+                                                         password: location.password, database: location.database,
+                                                         tls: clientTLS(location))
+        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.maximumConnections = max(2, connections)
+        configuration.options.additionalStartupParameters = sessionSettings
+        return PostgresStore(location: location, configuration: configuration, logger: logger)
     }
 
-    /// Closes the connection.
+    /// Session settings for bulk work, sent when a connection starts: the import's staging tables
+    /// stay in memory up to 128 MB, and no JIT compilation, which cost about a second a statement
+    /// on the import's sorts and gained nothing.
+    private static let sessionSettings = [("temp_buffers", "128MB"), ("jit", "off")]
+
+    /// Closes the pool's connections.
     public func close() async {
-        try? await connection.close()
+        running.cancel()
+        await running.value
+    }
+
+    /// Runs one statement on a leased connection (returned to the pool when the rows are read).
+    @discardableResult
+    func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
+        do {
+            return try await client.query(query, logger: logger)
+        } catch let error as ConnectionPoolError {
+            throw describe(error)
+        }
+    }
+
+    /// Runs `body` on one connection leased for its duration (a session lock, a cursor).
+    func withConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection(body)
+        } catch let error as ConnectionPoolError {
+            throw describe(error)
+        }
     }
 
     /// Identifiers of the applied migrations, in order.
     public func appliedMigrations() async throws -> [String] {
         var identifiers: [String] = []
-        for try await identifier in try await connection.query("SELECT identifier FROM listwise_migrations ORDER BY identifier", logger: logger)
-            .decode(String.self) {
+        for try await identifier in try await query("SELECT identifier FROM listwise_migrations ORDER BY identifier").decode(String.self) {
             identifiers.append(identifier)
         }
         return identifiers
@@ -53,28 +94,27 @@ public final class PostgresStore: Sendable {
 
     /// Counts of the four data tables.
     public func dataCounts() async throws -> DataCounts {
-        let rows = try await connection.query("""
-            SELECT (SELECT count(*) FROM properties), (SELECT count(*) FROM owners),
-                   (SELECT count(*) FROM prospects), (SELECT count(*) FROM events)
-            """, logger: logger)
-        for try await (properties, owners, prospects, events) in rows.decode((Int, Int, Int, Int).self) {
-            return DataCounts(properties: properties, owners: owners, prospects: prospects, events: events)
+        for try await counts in try await client.execute(DataCountsStatement(), logger: logger) {
+            return counts
         }
         throw ListwiseError.runtime("\(location): no answer to a count")
     }
 
-    /// Runs `body` between `begin` (a BEGIN, with its isolation level) and COMMIT on the store's
+    /// Runs `body` between `begin` (a BEGIN, with its isolation level) and COMMIT on a leased
     /// connection, rolling back when it throws. (postgres-nio's `withTransaction` wants a
-    /// closure it can send, which the non-Sendable progress closures and builders are not.)
-    func inTransaction<T>(_ begin: String = "BEGIN", _ body: () async throws -> T) async throws -> T {
-        try await connection.query(PostgresQuery(unsafeSQL: begin), logger: logger)
-        do {
-            let value = try await body()
-            try await connection.query("COMMIT", logger: logger)
-            return value
-        } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
-            throw error
+    /// closure whose result it can send, which the progress closures and builders are not.)
+    func inTransaction<T>(_ begin: String = "BEGIN", _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let logger = self.logger
+        return try await withConnection { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: begin), logger: logger)
+            do {
+                let value = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+                return value
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
         }
     }
 
@@ -82,8 +122,7 @@ public final class PostgresStore: Sendable {
 
     /// Applies the pending migrations in one transaction holding an advisory lock, so that two
     /// hosts starting together migrate once (the second waits, then finds nothing to do).
-    private func migrate() async throws {
-        let logger = self.logger
+    private static func migrate(on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: logger)
             try await connection.query("""
@@ -117,10 +156,10 @@ public final class PostgresStore: Sendable {
 
     /// Connects, turning the ways of not reaching the server into clear errors, and checks the
     /// server's version.
-    private static func connect(_ location: PostgresLocation, logger: Logger) async throws -> PostgresConnection {
+    private static func connect(_ location: PostgresLocation, tls: PostgresConnection.Configuration.TLS,
+                                logger: Logger) async throws -> PostgresConnection {
         var configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
-                                                             password: location.password, database: location.database,
-                                                             tls: try connectionTLS(location))
+                                                             password: location.password, database: location.database, tls: tls)
         configuration.options.connectTimeout = .seconds(10)
         let connection: PostgresConnection
         do {
@@ -142,16 +181,6 @@ public final class PostgresStore: Sendable {
             try? await connection.close()
             throw ListwiseError.usage("\(location): PostgreSQL \(version / 10_000).\(version % 10_000) is too old: listwise needs PostgreSQL 13 or newer")
         }
-        // Session settings for bulk work: the import's staging tables stay in memory up to 128 MB
-        // (set before the first temporary table), and no JIT compilation, which cost about a
-        // second a statement on the import's sorts and gained nothing.
-        do {
-            try await connection.query("SET temp_buffers = '128MB'", logger: logger)
-            try await connection.query("SET jit = off", logger: logger)
-        } catch {
-            try? await connection.close()
-            throw describe(error, location: location)
-        }
         return connection
     }
 
@@ -164,6 +193,16 @@ public final class PostgresStore: Sendable {
         }
     }
 
+    /// The pool's TLS, as `connectionTLS`.
+    private static func clientTLS(_ location: PostgresLocation) -> PostgresClient.Configuration.TLS {
+        switch location.sslMode {
+        case .disable: return .disable
+        case .prefer: return .prefer(unverifiedTLS)
+        case .require: return .require(unverifiedTLS)
+        case .verifyFull: return .require(.makeClientConfiguration())
+        }
+    }
+
     func describe(_ error: any Error) -> any Error { Self.describe(error, location: location) }
 
     /// A PostgreSQL or connection error as one line a user can act on; anything else unchanged.
@@ -171,6 +210,9 @@ public final class PostgresStore: Sendable {
         if let failed = error as? PostgresTransactionError,
            let inner = failed.beginError ?? failed.closureError ?? failed.commitError ?? failed.rollbackError {
             return describe(inner, location: location)
+        }
+        if let error = error as? ConnectionPoolError, error == .connectionCreationCircuitBreakerTripped {
+            return ListwiseError.usage("\(location): cannot reach the PostgreSQL server (no connection succeeded for a while): is it running, and is the host and port right?")
         }
         guard let error = error as? PSQLError else { return error }
         let state = error.serverInfo?[.sqlState]

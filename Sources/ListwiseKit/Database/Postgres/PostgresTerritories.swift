@@ -13,14 +13,14 @@ extension PostgresStore {
             switch definition {
             case .zips(let zips):
                 var known: Set<String> = []
-                for try await zip in try await connection.query("SELECT DISTINCT zip FROM properties", logger: logger).decode(String.self) {
+                for try await zip in try await query("SELECT DISTINCT zip FROM properties").decode(String.self) {
                     known.insert(zip)
                 }
                 let unknown = zips.filter { !known.contains($0) }
                 if !unknown.isEmpty { warnings.append("no properties in zip \(unknown.joined(separator: ", "))") }
             case .cities(let cities):
                 var known: Set<String> = []
-                for try await city in try await connection.query("SELECT DISTINCT lower(city) FROM properties", logger: logger).decode(String.self) {
+                for try await city in try await query("SELECT DISTINCT lower(city) FROM properties").decode(String.self) {
                     known.insert(city)
                 }
                 let unknown = cities.filter { !known.contains($0.lowercased()) }
@@ -29,10 +29,10 @@ extension PostgresStore {
                 break
             }
             let json = String(decoding: try JSONEncoder().encode(definition), as: UTF8.self)
-            try await connection.query("""
+            try await query("""
                 INSERT INTO territories (name, kind, definition, created_at) VALUES (\(trimmedName), \(definition.kind), \(json)::jsonb, now())
                 ON CONFLICT (name) DO UPDATE SET kind = EXCLUDED.kind, definition = EXCLUDED.definition, created_at = EXCLUDED.created_at
-                """, logger: logger)
+                """)
         } catch {
             throw describe(error)
         }
@@ -42,9 +42,9 @@ extension PostgresStore {
 
     public func territories() async throws -> [TerritoryInfo] {
         var all: [TerritoryInfo] = []
-        let rows = try await connection.query("""
+        let rows = try await query("""
             SELECT name, definition::text, \(unescaped: Self.timestampText("created_at")) FROM territories ORDER BY name COLLATE "C"
-            """, logger: logger)
+            """)
         for try await (name, definition, createdAt) in rows.decode((String, String, String).self) {
             all.append(TerritoryInfo(name: name, definition: try AppDatabase.decodeDefinition(definition), createdAt: createdAt))
         }
@@ -62,12 +62,12 @@ extension PostgresStore {
 
     public func removeTerritory(named name: String) async throws {
         _ = try await territory(named: name)
-        try await connection.query("DELETE FROM territories WHERE name = \(name)", logger: logger)
+        try await query("DELETE FROM territories WHERE name = \(name)")
     }
 
     public func territoryContents(_ definition: TerritoryDefinition) async throws -> TerritoryContents {
         var tally = TerritoryContents.Tally()
-        let rows = try await connection.query("SELECT zip, city, latitude, longitude FROM properties", logger: logger)
+        let rows = try await query("SELECT zip, city, latitude, longitude FROM properties")
         for try await (zip, city, latitude, longitude) in rows.decode((String, String, Double?, Double?).self)
         where definition.contains(zip: zip, city: city, latitude: latitude, longitude: longitude) {
             tally.add(latitude: latitude, longitude: longitude)
