@@ -7,8 +7,9 @@
 # server against the same commands on an SQLite file of the same county. Time, peak memory
 # (max RSS) of listwise, medians of RUNS runs.
 #
-# Usage: Benchmarks/postgres.sh [PROPERTIES] [RUNS] [ORDER]
+# Usage: Benchmarks/postgres.sh [PROPERTIES] [RUNS] [ORDER] [STEPS]
 #   ORDER: property (the generator's) or date (events sorted by date, as county feeds arrive).
+#   STEPS: all (default) or import (the import against \copy alone).
 # A throwaway server is started (.ci/postgres.sh) unless LISTWISE_BENCH_POSTGRES_URL names one
 # (postgresql://user@host:port/any: databases bench_lw and bench_copy are created on it).
 set -euo pipefail
@@ -17,6 +18,7 @@ source Benchmarks/common.sh
 PROPERTIES=${1:-1000000}
 RUNS=${2:-3}
 ORDER=${3:-property}
+STEPS=${4:-all}
 WORK=Benchmarks/work
 DATA=$WORK/county-$PROPERTIES
 mkdir -p "$WORK"
@@ -88,6 +90,7 @@ lt=$(printf '%s\n' "${lw_t[@]}" | median); ct=$(printf '%s\n' "${cp_t[@]}" | med
 awk -v r="$rows" -v lt="$lt" -v ct="$ct" -v lm="$lm" 'BEGIN {
     printf "import     listwise %7.1f s (%5.0f k rows/s, peak %4.0f MB)   psql \\copy %7.1f s (%5.0f k rows/s)   ratio %.2fx\n",
         lt, r/lt/1000, lm/1024, ct, r/ct/1000, lt/ct }'
+[ "$STEPS" = import ] && exit 0
 
 # Train and score: the server store just imported against an SQLite file of the same county.
 SQLITE=$WORK/pg-bench-$PROPERTIES.db

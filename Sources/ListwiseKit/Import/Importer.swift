@@ -248,9 +248,12 @@ final class RejectsWriter {
         return finalPath
     }
 
+    /// Drops the rows written so far (the writer may start again).
     func discard() {
         try? handle?.close()
         handle = nil
+        pending.removeAll()
+        count = 0
         try? FileManager.default.removeItem(atPath: temporaryPath)
     }
 }

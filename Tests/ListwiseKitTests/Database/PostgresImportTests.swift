@@ -127,4 +127,60 @@ final class PostgresImportTests: TemporaryFolderTestCase {
         let after = try await store.dataCounts()
         XCTAssertEqual(after, counts)
     }
+
+    /// A first load of a file in key order goes straight into the table; one that names a home
+    /// the store lacks, or a prospect at two homes, must come out as on SQLite all the same.
+    func testFirstLoadsInKeyOrderWithAnUnknownHomeOrAMovedProspect() async throws {
+        let location = try await PostgresStoreTests.freshDatabase(for: self)
+        let store = try await PostgresStore.open(location)
+        addTeardownBlock { await store.close() }
+        let county = path("county")
+        _ = try SampleGenerator(settings: SampleSettings(properties: 200, seed: 5)).write(to: county)
+        // An unknown home in the middle of a property-ordered events file (no repeated key).
+        var events = try String(contentsOfFile: county + "/events.csv", encoding: .utf8).split(separator: "\n").map(String.init)
+        let header = events.removeFirst()
+        XCTAssertTrue(try ImportSource.comesInKeyOrder(path: county + "/events.csv", kind: .events, mapping: ColumnMapping()))
+        events.insert(events[events.count / 2].replacingOccurrences(of: "06001", with: "06999"), at: events.count / 2 + 1)
+        try ([header] + events).joined(separator: "\n").appending("\n").write(toFile: county + "/events.csv", atomically: true, encoding: .utf8)
+        // The first prospect listed again at another home, later in the file (no repeated store key).
+        let prospects = try String(contentsOfFile: county + "/prospects.csv", encoding: .utf8)
+        let firstProspect = String(prospects.split(separator: "\n")[1].split(separator: ",")[0])
+        try (prospects + "\(firstProspect),06001000150,Moved,Owner,,,,,,,,,,\n").write(toFile: county + "/prospects.csv", atomically: true, encoding: .utf8)
+
+        let sqlite = try makeDatabase()
+        for kind in ImportKind.importOrder {
+            let file = county + "/\(kind.rawValue).csv"
+            var options = ImportOptions()
+            options.rejectsPath = path("\(kind.rawValue).sqlite.rejects.csv")
+            let expected = try sqlite.importFile(file, kind: kind, options: options)
+            options.rejectsPath = path("\(kind.rawValue).postgres.rejects.csv")
+            let got = try await store.importFile(file, kind: kind, options: options)
+            XCTAssertEqual(counts(got), counts(expected), kind.rawValue)
+            XCTAssertEqual(got.rejectedByReason, expected.rejectedByReason, kind.rawValue)
+            XCTAssertEqual(FileManager.default.fileExists(atPath: path("\(kind.rawValue).postgres.rejects.csv")), expected.rejected > 0)
+            if expected.rejected > 0 {
+                XCTAssertEqual(try rejectsRows(path("\(kind.rawValue).postgres.rejects.csv")),
+                               try rejectsRows(path("\(kind.rawValue).sqlite.rejects.csv")), kind.rawValue)
+            }
+        }
+        let serverCounts = try await store.dataCounts()
+        XCTAssertEqual(serverCounts, try sqlite.dataCounts())
+        for check in checks {
+            let want = try figures(sqlite, check.sqlite)
+            let have = try await figures(store, check.postgres)
+            XCTAssertEqual(have, want, check.table)
+        }
+        var homes: [String] = []
+        for try await home in try await store.client.query(
+            "SELECT property_id FROM prospects WHERE prospect_id = \(firstProspect)", logger: PostgresStoreTests.logger).decode(String.self) {
+            homes.append(home)
+        }
+        XCTAssertEqual(homes, ["06001000150"])
+        var newest: String?
+        for try await date in try await store.client.query("SELECT max(newest_event_date)::text FROM imports", logger: PostgresStoreTests.logger)
+            .decode(String?.self) {
+            newest = date
+        }
+        XCTAssertEqual(newest, try sqlite.read { db in try String.fetchOne(db, sql: "SELECT max(event_date) FROM events") })
+    }
 }
