@@ -141,9 +141,9 @@ public enum StoreCopy {
                     let sql = "INSERT INTO \(table) (\(columns.map(\.name).joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
                     var count = 0
                     while true {
-                        var batch: [[RawInsert.Value]] = []
+                        var batch: [[RawStatement.Value]] = []
                         for try await row in try await connection.query("FETCH 20000 FROM listwise_copy", logger: source.logger) {
-                            var values: [RawInsert.Value] = []
+                            var values: [RawStatement.Value] = []
                             for (cell, column) in zip(row, columns) {
                                 let text = try cell.decode(String?.self)
                                 switch column.type {
@@ -217,12 +217,12 @@ extension AppDatabase {
 
     /// Inserts `rows` with `sql` in one transaction, foreign keys off (a copy writes referenced
     /// tables first, but a history may name rows that were deleted since).
-    func insertRows(sql: String, _ rows: [[RawInsert.Value]]) throws {
+    func insertRows(sql: String, _ rows: [[RawStatement.Value]]) throws {
         try writer.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
             defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
             try db.inTransaction {
-                let insert = try RawInsert(db, sql: sql)
+                let insert = try RawStatement(db, sql: sql, persistent: true)
                 for values in rows { try insert.run(values) }
                 return .commit
             }

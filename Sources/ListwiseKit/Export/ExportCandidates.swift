@@ -3,7 +3,6 @@
 // as it takes to fill N rows that pass the rules.
 import Foundation
 import GRDB
-import GRDBSQLite
 
 /// One prospect of a selected home, as the export query returns it.
 struct ExportCandidate: Sendable {
@@ -289,35 +288,47 @@ extension AppDatabase {
             WHERE s.run_id = :run AND \(filter)\(rangeFilter)
             """)
         try statement.setArguments(arguments)
-        let raw = statement.sqliteStatement
-        func text(_ column: Int32) -> String? {
-            guard let pointer = sqlite3_column_text(raw, column) else { return nil }
-            return String(cString: pointer)
-        }
+        let raw = try RawStatement(db, reading: statement)
+        let c = try CandidateColumns(raw)
         var part = CandidatePart()
-        while true {
-            let result = sqlite3_step(raw)
-            if result == SQLITE_DONE { break }
-            guard result == SQLITE_ROW else {
-                throw ListwiseError.runtime("export query failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
-            }
-            let onMarket = sqlite3_column_int64(raw, 2) != 0
+        while try raw.step() {
+            let onMarket = raw.int64(c.onMarket) != 0
             if onMarket, !includeOnMarket {
-                part.onMarket.append((sqlite3_column_double(raw, 1), sqlite3_column_type(raw, 11) != SQLITE_NULL))
+                part.onMarket.append((raw.double(c.probability), !raw.isNull(c.prospectID)))
                 continue
             }
             var candidate = ExportCandidate(
-                propertyID: text(0) ?? "", probability: sqlite3_column_double(raw, 1),
-                rank: sqlite3_column_type(raw, 24) == SQLITE_NULL ? nil : Int(sqlite3_column_int64(raw, 24)), onMarket: onMarket,
-                reasons: [text(3), text(4), text(5)].compactMap { $0 },
-                propertyAddress: text(6) ?? "", propertyCity: text(7) ?? "", propertyState: text(8) ?? "", propertyZip: text(9) ?? "",
-                propertyZip4: text(10), prospectID: text(11), firstName: text(12) ?? "", lastName: text(13) ?? "",
-                mailingAddress: text(14), mailingCity: text(15), mailingState: text(16), mailingZip: text(17), mailingZip4: text(18),
-                email: text(19), phone: text(20), doNotMail: sqlite3_column_int64(raw, 21) != 0,
-                doNotEmail: sqlite3_column_int64(raw, 22) != 0, doNotCall: sqlite3_column_int64(raw, 23) != 0)
+                propertyID: raw.text(c.propertyID) ?? "", probability: raw.double(c.probability),
+                rank: raw.isNull(c.rank) ? nil : Int(raw.int64(c.rank)), onMarket: onMarket,
+                reasons: c.reasons.compactMap { raw.text($0) },
+                propertyAddress: raw.text(c.address) ?? "", propertyCity: raw.text(c.city) ?? "", propertyState: raw.text(c.state) ?? "",
+                propertyZip: raw.text(c.zip) ?? "", propertyZip4: raw.text(c.zip4), prospectID: raw.text(c.prospectID),
+                firstName: raw.text(c.firstName) ?? "", lastName: raw.text(c.lastName) ?? "",
+                mailingAddress: raw.text(c.mailingAddress), mailingCity: raw.text(c.mailingCity), mailingState: raw.text(c.mailingState),
+                mailingZip: raw.text(c.mailingZip), mailingZip4: raw.text(c.mailingZip4), email: raw.text(c.email), phone: raw.text(c.phone),
+                doNotMail: raw.int64(c.doNotMail) != 0, doNotEmail: raw.int64(c.doNotEmail) != 0, doNotCall: raw.int64(c.doNotCall) != 0)
             if standardize { candidate.standardizeDelivery() }
             part.rows.append(candidate)
         }
         return part
+    }
+}
+
+/// The candidate query's columns, resolved by name once a query.
+private struct CandidateColumns {
+    let propertyID, probability, onMarket, rank, address, city, state, zip, zip4: Int32
+    let prospectID, firstName, lastName, mailingAddress, mailingCity, mailingState, mailingZip, mailingZip4: Int32
+    let email, phone, doNotMail, doNotEmail, doNotCall: Int32
+    let reasons: [Int32]
+
+    init(_ statement: RawStatement) throws {
+        func c(_ name: String) throws -> Int32 { try statement.column(name) }
+        (propertyID, probability, onMarket, rank) = (try c("property_id"), try c("probability"), try c("on_market"), try c("rank"))
+        (address, city, state, zip, zip4) = (try c("address"), try c("city"), try c("state"), try c("zip"), try c("zip4"))
+        (prospectID, firstName, lastName) = (try c("prospect_id"), try c("first_name"), try c("last_name"))
+        (mailingAddress, mailingCity, mailingState) = (try c("mailing_address"), try c("mailing_city"), try c("mailing_state"))
+        (mailingZip, mailingZip4, email, phone) = (try c("mailing_zip"), try c("mailing_zip4"), try c("email"), try c("phone"))
+        (doNotMail, doNotEmail, doNotCall) = (try c("do_not_mail"), try c("do_not_email"), try c("do_not_call"))
+        reasons = [try c("reason1"), try c("reason2"), try c("reason3")]
     }
 }

@@ -3,7 +3,6 @@
 // (mail households, email tools, ad-platform customer lists), and the campaign history.
 import Foundation
 import GRDB
-import GRDBSQLite
 
 public enum ExportChannel: String, CaseIterable, Codable, Sendable {
     case mail, email, ads
@@ -283,7 +282,7 @@ extension AppDatabase {
                                  export.summary.exportedRows, export.summary.exportedProspects])
             let exportID = db.lastInsertedRowID
             // Raw binds: one row a prospect, 100k+ for a large mailing.
-            let insert = try RawInsert(db, sql: "INSERT OR IGNORE INTO contact_history (export_id, prospect_id) VALUES (?, ?)")
+            let insert = try RawStatement(db, sql: "INSERT OR IGNORE INTO contact_history (export_id, prospect_id) VALUES (?, ?)", persistent: true)
             for id in export.prospectIDs { try insert.run([.integer(Int(exportID)), .text(id)]) }
             try beforeCommit()
         }

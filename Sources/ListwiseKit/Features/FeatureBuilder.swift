@@ -3,7 +3,6 @@
 // an as-of date T is used for T's features; the label looks at (T, T + horizon].
 import Foundation
 import GRDB
-import GRDBSQLite
 
 /// The raw features, before any basis expansion. NaN means missing.
 public enum RawFeature: Int, CaseIterable, Codable, Sendable {
@@ -121,7 +120,7 @@ extension AppDatabase {
 }
 
 /// The state of the one pass. Hand-written over raw statements: reading 16M events through
-/// GRDB `Row` cursors measured 500–600k rows/s, `sqlite3_column_*` several times that.
+/// GRDB `Row` cursors measured 500–600k rows/s, raw column reads (`RawStatement`) several times that.
 final class FeatureBuilder {
     struct Owner { var since: Int; var birthYear: Int?; var absentee: Bool?; var corporate: Bool? }
     struct Event { var day: Int; var type: EventType; var amount: Double?; var rate: Double? }
@@ -173,37 +172,13 @@ final class FeatureBuilder {
         return chunk
     }
 
-    private func prepare(_ sql: String, _ range: PropertyRange = PropertyRange()) throws -> OpaquePointer {
+    private func prepare(_ sql: String, _ range: PropertyRange = PropertyRange()) throws -> RawStatement {
         guard let connection = sqlite else { throw ListwiseError.runtime("no SQLite connection to read features from") }
-        var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(connection, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
-            throw ListwiseError.runtime("feature query failed: \(String(cString: sqlite3_errmsg(connection)))")
-        }
-        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        let statement = try RawStatement(connection: connection, sql: sql)
         for (index, bound) in [range.lower, range.upper].compactMap({ $0 }).enumerated() {
-            sqlite3_bind_text(statement, Int32(index + 1), bound, -1, transient)
+            statement.bind(Int32(index + 1), bound)
         }
         return statement
-    }
-
-    private static func text(_ statement: OpaquePointer, _ column: Int32) -> String? {
-        guard let pointer = sqlite3_column_text(statement, column) else { return nil }
-        return String(cString: pointer)
-    }
-
-    private static func double(_ statement: OpaquePointer, _ column: Int32) -> Double? {
-        sqlite3_column_type(statement, column) == SQLITE_NULL ? nil : sqlite3_column_double(statement, column)
-    }
-
-    /// Compares the text in `column` with `key` byte by byte (the merge join's ordering is
-    /// SQLite's BINARY collation, i.e. memcmp).
-    private static func compare(_ statement: OpaquePointer, _ column: Int32, _ key: [UInt8]) -> Int32 {
-        let length = Int(sqlite3_column_bytes(statement, column))
-        guard let pointer = sqlite3_column_text(statement, column) else { return -1 }
-        let common = min(length, key.count)
-        let result = key.withUnsafeBufferPointer { memcmp(pointer, $0.baseAddress!, common) }
-        if result != 0 { return result }
-        return length < key.count ? -1 : (length > key.count ? 1 : 0)
     }
 
     func build(progress: ((Int) -> Void)?) throws -> FeatureTable {
@@ -250,24 +225,18 @@ final class FeatureBuilder {
                 WHERE p.year_built < ?3
                    OR EXISTS (SELECT 1 FROM owners o WHERE o.property_id = p.property_id AND o.owner_since <= ?1)
                    OR EXISTS (SELECT 1 FROM events e WHERE e.property_id = p.property_id AND e.event_date <= ?1))
-            SELECT zip, count(*), sum(listed) FROM homes GROUP BY zip
+            SELECT zip, count(*) AS homes, sum(listed) AS listed FROM homes GROUP BY zip
             """)
-        defer { sqlite3_finalize(statement) }
-        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        let zip = try statement.column("zip"), homes = try statement.column("homes"), listed = try statement.column("listed")
         for (s, asOf) in settings.asOfDays.enumerated() {
-            sqlite3_reset(statement)
-            sqlite3_bind_text(statement, 1, DayNumber.iso(asOf), -1, transient)
-            sqlite3_bind_text(statement, 2, DayNumber.iso(asOf - 1096), -1, transient)
-            sqlite3_bind_int64(statement, 3, Int64(DayNumber.civil(asOf).year))
-            while true {
-                let result = sqlite3_step(statement)
-                if result == SQLITE_DONE { break }
-                guard result == SQLITE_ROW else {
-                    throw ListwiseError.runtime("zip counts failed: \(String(cString: sqlite3_errmsg(sqlite)))")
-                }
-                let zip = zipSlot(Self.text(statement, 0) ?? "")
-                zips.homes[s][zip] = sqlite3_column_double(statement, 1)
-                zips.listings[s][zip] = sqlite3_column_double(statement, 2)
+            statement.reset()
+            statement.bind(1, DayNumber.iso(asOf))
+            statement.bind(2, DayNumber.iso(asOf - 1096))
+            statement.bind(3, Int64(DayNumber.civil(asOf).year))
+            while try statement.step() {
+                let slot = zipSlot(statement.text(zip) ?? "")
+                zips.homes[s][slot] = statement.double(homes)
+                zips.listings[s][slot] = statement.double(listed)
             }
         }
     }
@@ -292,50 +261,60 @@ final class FeatureBuilder {
         let events = try prepare("""
             SELECT property_id, event_date, event_type, amount, rate FROM events \(range.sql) ORDER BY property_id, event_date
             """, range)
-        defer { for s in [properties, owners, events] { sqlite3_finalize(s) } }
-        var ownerHasRow = sqlite3_step(owners) == SQLITE_ROW
-        var eventHasRow = sqlite3_step(events) == SQLITE_ROW
+        let (id, zip, yearBuilt, livingSqft, lotSqft, bedrooms, bathrooms, propertyType, city, latitude, longitude) = (
+            try properties.column("property_id"), try properties.column("zip"), try properties.column("year_built"),
+            try properties.column("living_sqft"), try properties.column("lot_sqft"), try properties.column("bedrooms"),
+            try properties.column("bathrooms"), try properties.column("property_type"), try properties.column("city"),
+            try properties.column("latitude"), try properties.column("longitude"))
+        let (ownerHome, ownerSince, ownerBirthYear, ownerAbsentee, ownerCorporate) = (
+            try owners.column("property_id"), try owners.column("owner_since"), try owners.column("owner_birth_year"),
+            try owners.column("absentee"), try owners.column("corporate"))
+        let (eventHome, eventDate, eventType, eventAmount, eventRate) = (
+            try events.column("property_id"), try events.column("event_date"), try events.column("event_type"),
+            try events.column("amount"), try events.column("rate"))
+        var ownerHasRow = try owners.step()
+        var eventHasRow = try events.step()
         var homeOwners: [Owner] = []
         var homeEvents: [Event] = []
         var done = 0
-        while sqlite3_step(properties) == SQLITE_ROW {
-            let key = Array(UnsafeBufferPointer(start: sqlite3_column_text(properties, 0),
-                                                count: Int(sqlite3_column_bytes(properties, 0))))
+        while try properties.step() {
+            let key = Array(properties.bytes(id))
             homeOwners.removeAll(keepingCapacity: true)
             homeEvents.removeAll(keepingCapacity: true)
             // Owners and events of this property (rows of unknown properties cannot exist: foreign keys).
-            while ownerHasRow, Self.compare(owners, 0, key) < 0 { ownerHasRow = sqlite3_step(owners) == SQLITE_ROW }
-            while ownerHasRow, Self.compare(owners, 0, key) == 0 {
+            while ownerHasRow, owners.compare(ownerHome, key) < 0 { ownerHasRow = try owners.step() }
+            while ownerHasRow, owners.compare(ownerHome, key) == 0 {
                 homeOwners.append(Owner(
-                    since: DayNumber.parse(sqlite3_column_text(owners, 1)),
-                    birthYear: Self.double(owners, 2).map { Int($0) },
-                    absentee: Self.double(owners, 3).map { $0 != 0 },
-                    corporate: Self.double(owners, 4).map { $0 != 0 }))
-                ownerHasRow = sqlite3_step(owners) == SQLITE_ROW
+                    since: DayNumber.parse(owners.bytes(ownerSince).baseAddress!),
+                    birthYear: owners.optionalDouble(ownerBirthYear).map { Int($0) },
+                    absentee: owners.optionalDouble(ownerAbsentee).map { $0 != 0 },
+                    corporate: owners.optionalDouble(ownerCorporate).map { $0 != 0 }))
+                ownerHasRow = try owners.step()
             }
-            while eventHasRow, Self.compare(events, 0, key) < 0 { eventHasRow = sqlite3_step(events) == SQLITE_ROW }
-            while eventHasRow, Self.compare(events, 0, key) == 0 {
-                let amount = sqlite3_column_int64(events, 3)
-                let rate = sqlite3_column_double(events, 4)
+            while eventHasRow, events.compare(eventHome, key) < 0 { eventHasRow = try events.step() }
+            while eventHasRow, events.compare(eventHome, key) == 0 {
+                let amount = events.int64(eventAmount)
+                let rate = events.double(eventRate)
                 homeEvents.append(Event(
-                    day: DayNumber.parse(sqlite3_column_text(events, 1)),
-                    type: Self.eventType(sqlite3_column_text(events, 2)),
+                    day: DayNumber.parse(events.bytes(eventDate).baseAddress!),
+                    type: Self.eventType(events.bytes(eventType).baseAddress),
                     amount: amount < 0 ? nil : Double(amount),
                     rate: rate < 0 ? nil : rate))
-                eventHasRow = sqlite3_step(events) == SQLITE_ROW
+                eventHasRow = try events.step()
             }
+            let homeZip = properties.text(zip) ?? ""
             let home = Home(
                 id: String(decoding: key, as: UTF8.self),
-                zip: Self.text(properties, 1) ?? "",
-                yearBuilt: Self.double(properties, 2),
-                livingSqft: Self.double(properties, 3),
-                lotSqft: Self.double(properties, 4),
-                bedrooms: Self.double(properties, 5),
-                bathrooms: Self.double(properties, 6),
-                propertyType: Self.text(properties, 7),
+                zip: homeZip,
+                yearBuilt: properties.optionalDouble(yearBuilt),
+                livingSqft: properties.optionalDouble(livingSqft),
+                lotSqft: properties.optionalDouble(lotSqft),
+                bedrooms: properties.optionalDouble(bedrooms),
+                bathrooms: properties.optionalDouble(bathrooms),
+                propertyType: properties.text(propertyType),
                 inScope: settings.scope.map {
-                    $0.contains(zip: Self.text(properties, 1) ?? "", city: Self.text(properties, 8) ?? "",
-                                latitude: Self.double(properties, 9), longitude: Self.double(properties, 10))
+                    $0.contains(zip: homeZip, city: properties.text(city) ?? "",
+                                latitude: properties.optionalDouble(latitude), longitude: properties.optionalDouble(longitude))
                 } ?? true)
             addRows(home: home, owners: homeOwners, events: homeEvents)
             try flush()

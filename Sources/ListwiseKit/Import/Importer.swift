@@ -2,7 +2,6 @@
 // one transaction, bad rows to a rejects file.
 import Foundation
 import GRDB
-import GRDBSQLite
 
 public struct ImportOptions: Sendable {
     public enum RejectsMode: Sendable { case replace, append }
@@ -127,7 +126,6 @@ extension AppDatabase {
             defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
             try db.inTransaction(.immediate) {
                 let loader = try RowLoader(kind: kind, resolved: resolved, header: header, db: db)
-                defer { loader.finalize() }
                 let countSQL = "SELECT count(*) FROM \(kind.table)"
                 let countBefore = kind == .events ? 0 : try Int.fetchOne(db, sql: countSQL) ?? 0
                 var changed = 0

@@ -2,7 +2,6 @@
 // scope, tiered, with reasons; one transaction per run.
 import Foundation
 import GRDB
-import GRDBSQLite
 
 public struct ScoreSettings: Sendable {
     public var asOfDay: Int
@@ -80,7 +79,7 @@ extension AppDatabase {
                         reason1 TEXT, reason2 TEXT, reason3 TEXT) WITHOUT ROWID;
                     DELETE FROM score_staging;
                     """)
-                let stage = try RawInsert(db, sql: "INSERT INTO score_staging VALUES (?, ?, ?, ?, ?, ?)")
+                let stage = try RawStatement(db, sql: "INSERT INTO score_staging VALUES (?, ?, ?, ?, ?, ?)", persistent: true)
                 var ranked: [Double] = []
                 let featureSettings = FeatureSettings(asOfDays: [settings.asOfDay], horizonDays: model.horizonDays,
                                                       marketRates: settings.marketRates, includeOnMarket: true, scope: scope)
@@ -224,25 +223,8 @@ struct Ranking: Sendable {
     func rank(of probability: Double) -> Int { boundary { $0 > probability } + 1 }
 
     /// Registers `listwise_rank(p)` and `listwise_tied(p)` on the connection until `body` returns.
-    /// Raw `sqlite3_create_function_v2` callbacks: through GRDB's `DatabaseFunction` (an array of
-    /// `DatabaseValue` per call) the two calls took 3.2 s of a 1M-home score run.
     func withSQLFunctions<T>(_ db: Database, _ body: () throws -> T) throws -> T {
-        guard let connection = db.sqliteConnection else { throw ListwiseError.runtime("database is closed") }
-        let names = ["listwise_rank", "listwise_tied"]
-        for (index, name) in names.enumerated() {
-            let box = Unmanaged.passRetained(RankingBox(self)).toOpaque()
-            let function: @convention(c) (OpaquePointer?, Int32, UnsafeMutablePointer<OpaquePointer?>?) -> Void = index == 0
-                ? { context, _, arguments in RankingBox.call(context, arguments) { $0.rank(of: $1) } }
-                : { context, _, arguments in RankingBox.call(context, arguments) { $0.tiedCount(of: $1) } }
-            let result = sqlite3_create_function_v2(connection, name, 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, box, function, nil, nil) {
-                Unmanaged<RankingBox>.fromOpaque($0!).release()
-            }
-            guard result == SQLITE_OK else { throw ListwiseError.runtime("cannot register \(name): \(String(cString: sqlite3_errmsg(connection)))") }
-        }
-        defer {
-            for name in names { sqlite3_create_function_v2(connection, name, 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil, nil, nil, nil, nil) }
-        }
-        return try body()
+        try RawStatement.withFunctions(db, [("listwise_rank", { self.rank(of: $0) }), ("listwise_tied", { self.tiedCount(of: $0) })], body)
     }
 
     /// Homes per tier, as the score run's SQL assigns them (rank ≤ high·n: High, ≤ (high + medium)·n:
@@ -263,23 +245,6 @@ struct Ranking: Sendable {
     /// How many homes share `probability`.
     func tiedCount(of probability: Double) -> Int {
         boundary { $0 >= probability } - boundary { $0 > probability }
-    }
-}
-
-/// The ranking a registered SQL function reads through `sqlite3_user_data`.
-private final class RankingBox {
-    let ranking: Ranking
-    init(_ ranking: Ranking) { self.ranking = ranking }
-
-    /// Result of `value(ranking, p)` for the call's one argument p; NULL for NULL.
-    static func call(_ context: OpaquePointer?, _ arguments: UnsafeMutablePointer<OpaquePointer?>?,
-                     _ value: (Ranking, Double) -> Int) {
-        guard let argument = arguments?[0], sqlite3_value_type(argument) != SQLITE_NULL else {
-            sqlite3_result_null(context)
-            return
-        }
-        let box = Unmanaged<RankingBox>.fromOpaque(sqlite3_user_data(context)).takeUnretainedValue()
-        sqlite3_result_int64(context, Int64(value(box.ranking, sqlite3_value_double(argument))))
     }
 }
 

@@ -39,10 +39,10 @@ extension PostgresStore {
             }
             do {
                 let value = try await body(nil)
-                try? await connection.query("SELECT pg_advisory_unlock(\(Self.refreshLockKey))", logger: self.logger)
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.refreshLockKey))", logger: self.logger)
                 return value
             } catch {
-                try? await connection.query("SELECT pg_advisory_unlock(\(Self.refreshLockKey))", logger: self.logger)
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.refreshLockKey))", logger: self.logger)
                 throw error
             }
         }

@@ -24,7 +24,11 @@ public final class PostgresStore: Sendable {
     private init(location: PostgresLocation, configuration: PostgresClient.Configuration, logger: Logger) {
         self.location = location
         self.logger = logger
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool's own log at errors only: it warns when a lease comes before `run()` has
+        // started below (a race it resolves by queueing the lease), which a user need not see.
+        var background = logger
+        background.logLevel = .error
+        let client = PostgresClient(configuration: configuration, backgroundLogger: background)
         self.client = client
         running = Task { await client.run() }
     }
