@@ -202,40 +202,6 @@ struct KeysetSelect {
     }
 }
 
-extension AppDatabase {
-    func tableCounts(_ tables: [String]) throws -> [String: Int] {
-        try read { db in
-            try Dictionary(uniqueKeysWithValues: tables.map { ($0, try Int.fetchOne(db, sql: "SELECT count(*) FROM \($0)") ?? 0) })
-        }
-    }
-
-    /// A read-only snapshot: every read through it sees the database as it was when it was made.
-    func snapshot() throws -> DatabaseSnapshot {
-        guard let pool = writer as? DatabasePool else { throw ListwiseError.runtime("\(path): no snapshot of this database") }
-        return try pool.makeSnapshot()
-    }
-
-    /// Inserts `rows` with `sql` in one transaction, foreign keys off (a copy writes referenced
-    /// tables first, but a history may name rows that were deleted since).
-    func insertRows(sql: String, _ rows: [[RawStatement.Value]]) throws {
-        try writer.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA foreign_keys = OFF")
-            defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
-            try db.inTransaction {
-                let insert = try RawStatement(db, sql: sql, persistent: true)
-                for values in rows { try insert.run(values) }
-                return .commit
-            }
-        }
-    }
-
-    /// Checkpoints and closes the file (before it is renamed).
-    func closeFile() throws {
-        try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
-        if let pool = writer as? DatabasePool { try pool.close() }
-    }
-}
-
 extension PostgresStore {
     func tableCounts(_ tables: [String]) async throws -> [String: Int] {
         var counts: [String: Int] = [:]

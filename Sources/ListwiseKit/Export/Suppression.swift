@@ -1,7 +1,6 @@
 // The global opt-out list (`listwise suppress FILE`): emails, phones and postal addresses that
 // no export may contain, whatever the campaign or channel.
 import Foundation
-import GRDB
 
 public struct SuppressSummary: Codable, Equatable, Sendable {
     public var file: String
@@ -22,26 +21,37 @@ public struct SuppressSummary: Codable, Equatable, Sendable {
     }
 }
 
-extension AppDatabase {
-    /// Adds the entries of `path` to the opt-out list, all or nothing. The file is a CSV with a
-    /// header naming any of `email`, `phone`, `address` (with `zip` for the address), or a plain
-    /// list with one entry a line, each recognised as an email (has @), a phone (10 or 11
-    /// digits) or else an address. An entry that is none of these is a usage error naming its
-    /// line and column; the list is then unchanged.
-    public func suppress(file path: String, now: Date = Date()) throws -> SuppressSummary {
-        let entries = try Self.suppressionEntries(file: path)
-        var summary = SuppressSummary(file: path, emails: 0, phones: 0, addresses: 0, alreadyListed: 0)
-        let added = Self.timestamp(now)
-        try writer.write { db in
-            for entry in entries {
-                try db.execute(sql: "INSERT INTO suppressions (kind, value, source, added_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                               arguments: [entry.kind, entry.value, path, added])
-                summary.count(kind: db.changesCount == 0 ? nil : entry.kind)
-            }
+/// The global opt-out list, loaded whole (it is small next to the prospects).
+struct SuppressionList {
+    var emails: Set<String> = []
+    var phones: Set<String> = []
+    var addresses: Set<String> = []
+
+    static func addressKey(_ address: StandardAddress, zip: String) -> String { "\(address.line1)|\(address.line2)|\(zip)" }
+
+    mutating func add(kind: String, value: String) {
+        switch kind {
+        case "email": emails.insert(value)
+        case "phone": phones.insert(value)
+        default: addresses.insert(value)
         }
-        return summary
     }
 
+    func contains(_ candidate: ExportCandidate) -> Bool {
+        if !emails.isEmpty, let email = ContactNormalization.validEmail(candidate.email), emails.contains(email) { return true }
+        if !phones.isEmpty, let phone = ContactNormalization.phoneDigits(candidate.phone), phones.contains(phone) { return true }
+        guard !addresses.isEmpty else { return false }
+        for (street, zip) in [(candidate.propertyAddress, candidate.propertyZip),
+                              (candidate.mailingAddress ?? "", candidate.mailingZip ?? "")] where !street.isEmpty {
+            let address = AddressStandardizer.standardize(street)
+            if addresses.contains(Self.addressKey(address, zip: zip)) || addresses.contains(Self.addressKey(address, zip: "")) { return true }
+        }
+        return false
+    }
+}
+
+/// An opt-out file's entries, read and validated whole before anything is stored.
+enum SuppressionFile {
     /// The entries of an opt-out file (one column of values, or email/phone/address/zip
     /// columns), validated whole: a bad entry refuses the file.
     static func suppressionEntries(file path: String) throws -> [(kind: String, value: String)] {

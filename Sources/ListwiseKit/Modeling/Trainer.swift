@@ -112,33 +112,6 @@ func evaluationDay(_ models: [LikelyToSellModel], asOfDay: Int?, dataEnd: Int?) 
     return day
 }
 
-extension AppDatabase {
-    /// Builds the snapshots' features, chooses the penalty on the inner split when asked, fits
-    /// on every training snapshot, validates once out of time at T, and returns the model.
-    public func trainModel(_ settings: TrainingSettings, progress: ((String) -> Void)? = nil) throws -> TrainingResult {
-        let plan = try TrainingPlan(settings, dataEnd: try lastEventDay())
-        progress?("building features for \(plan.asOfDays.map(DayNumber.iso).joined(separator: ", "))")
-        let table = try buildFeatures(plan.featureSettings(settings)) { done in progress?("features: \(done) properties") }
-        return try Training.fit(table, plan: plan, settings: settings, progress: progress)
-    }
-
-    /// Re-scores a labelled snapshot with `model` and returns the metrics.
-    public func evaluateModel(_ model: LikelyToSellModel, asOfDay: Int?, marketRates: MarketRates = .standard) throws -> ModelMetrics {
-        try evaluateModels([model], asOfDay: asOfDay, marketRates: marketRates)[0]
-    }
-
-    /// The metrics of several models (of the same horizon) on one labelled snapshot, its
-    /// features built once (default date: the first model's validation snapshot).
-    public func evaluateModels(_ models: [LikelyToSellModel], asOfDay: Int?, marketRates: MarketRates = .standard) throws -> [ModelMetrics] {
-        guard let model = models.first else { return [] }
-        let dataEnd = try lastEventDay()
-        let day = try evaluationDay(models, asOfDay: asOfDay, dataEnd: dataEnd)
-        let table = try buildFeatures(FeatureSettings(asOfDays: [day], horizonDays: model.horizonDays, marketRates: marketRates,
-                                                      dataEndDay: dataEnd))
-        return try Training.evaluate(models, on: table, day: day)
-    }
-}
-
 /// Fitting and evaluating on built features, whichever store they came from.
 enum Training {
     static func fit(_ table: FeatureTable, plan: TrainingPlan, settings: TrainingSettings,

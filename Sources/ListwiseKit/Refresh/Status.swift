@@ -1,6 +1,5 @@
 // `listwise status`: what the database holds, what ran last, the active model and drift.
 import Foundation
-import GRDB
 
 public struct StatusReport: Codable, Equatable, Sendable {
     public struct LastImport: Codable, Equatable, Sendable {
@@ -97,28 +96,6 @@ extension StatusReport {
         }
         report.driftNote = "score run \(run.id) (as of \(run.asOf)) against the model's training snapshots"
         return report
-    }
-}
-
-extension AppDatabase {
-    /// The status, with the model file `modelFile` (nil: none found) as the active model.
-    public func status(modelFile: String?, now: Date = Date()) throws -> StatusReport {
-        let model = try StatusReport.activeModel(modelFile)
-        let counts = try dataCounts()
-        let facts = try read { db in
-            StatusFacts(
-                counts: counts,
-                lastImport: try Row.fetchOne(db, sql: "SELECT file, kind, finished_at, rows, rejected FROM imports ORDER BY id DESC LIMIT 1")
-                    .map { StatusReport.LastImport(file: $0["file"], kind: $0["kind"], finishedAt: $0["finished_at"], rows: $0["rows"], rejected: $0["rejected"]) },
-                lastRefresh: try Row.fetchOne(db, sql: "SELECT started_at, finished_at, status, error FROM refresh_runs ORDER BY id DESC LIMIT 1")
-                    .map { StatusReport.LastRefresh(startedAt: $0["started_at"], finishedAt: $0["finished_at"], status: $0["status"], error: $0["error"]) },
-                lastScoreRun: try ScoreRunRecord.order(ScoreRunRecord.Columns.id.desc).fetchOne(db),
-                modelRun: try model.flatMap { model in
-                    try ScoreRunRecord.filter(ScoreRunRecord.Columns.modelFingerprint == model.trainingFingerprint)
-                        .order(ScoreRunRecord.Columns.id.desc).fetchOne(db)
-                })
-        }
-        return StatusReport.build(facts, model: model, modelFile: modelFile, now: now)
     }
 }
 

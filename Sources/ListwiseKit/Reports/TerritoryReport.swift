@@ -1,7 +1,6 @@
 // The territory report (SPEC §3): text summary and a self-contained HTML page with inline SVG
 // charts (score histogram, gains and calibration from the model's validation, a map).
 import Foundation
-import GRDB
 
 public struct TerritoryReport: Sendable {
     public struct Home: Sendable {
@@ -72,27 +71,6 @@ public struct TerritoryReport: Sendable {
                                 home.address, home.reasons.joined(separator: "; ")))
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-extension AppDatabase {
-    /// The report of a score run (default: the territory's latest run).
-    public func territoryReport(territory: String?, runID: Int64?) throws -> TerritoryReport {
-        let run = try scoreRun(id: runID, territory: territory)
-        let homes = try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT s.property_id, p.address, p.zip, p.latitude, p.longitude, s.probability, s.rank, s.tier, s.on_market,
-                       s.reason1, s.reason2, s.reason3
-                FROM scores s JOIN properties p ON p.property_id = s.property_id WHERE s.run_id = ?
-                """, arguments: [run.id]).map { row in
-                TerritoryReport.Home(
-                    propertyID: row["property_id"], address: row["address"], zip: row["zip"], probability: row["probability"],
-                    rank: row["rank"], tier: row["tier"], onMarket: row["on_market"],
-                    reasons: [row["reason1"], row["reason2"], row["reason3"]].compactMap { $0 as String? },
-                    latitude: row["latitude"], longitude: row["longitude"])
-            }
-        }
-        return TerritoryReport(run: run, homes: homes)
     }
 }
 

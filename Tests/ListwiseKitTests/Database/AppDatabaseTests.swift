@@ -31,7 +31,7 @@ final class AppDatabaseTests: TemporaryFolderTestCase {
             "INSERT INTO owners VALUES ('P1', '2023-02-01', 1950, 2, 0)",
         ]
         for sql in bad {
-            XCTAssertThrowsError(try db.writer.write { try $0.execute(sql: sql) }, sql)
+            XCTAssertThrowsError(try db.write { try $0.execute(sql: sql) }, sql)
         }
     }
 

@@ -36,7 +36,7 @@ final class ExportTests: TemporaryFolderTestCase {
             C9,H9,Sean,O'Brien,,,,,,415.555.9999,N,N,N
 
             """), kind: .prospects)
-        try db.writer.write { db in
+        try db.write { db in
             try db.execute(sql: """
                 INSERT INTO territories VALUES ('town', 'zips', '{}', '2026-01-01');
                 INSERT INTO score_runs (id, model_file, model_fingerprint, territory, as_of, horizon_days, started_at, finished_at, rows, on_market)

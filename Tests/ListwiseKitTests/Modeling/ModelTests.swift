@@ -85,7 +85,7 @@ final class ModelTests: TemporaryFolderTestCase {
         // Rewrite the outcomes of the out-of-time validation: half of the homes now list 10 days
         // after T. The validation changes; the choice and the fit must not.
         let t = DayNumber.parse(first.validationAsOf)!
-        try db.writer.write { db in
+        try db.write { db in
             try db.execute(sql: """
                 INSERT OR IGNORE INTO events (property_id, event_date, event_type, amount, rate)
                 SELECT property_id, ?, 'LISTING', -1, -1

@@ -38,14 +38,14 @@ extension PostgresStore {
                 }
                 let export = try await PreparedExport.assemble(selection, suppressions: suppressions, recentlyContacted: recent)
                 if let path {
-                    temporary = AppDatabase.temporaryPath(beside: path)
-                    try AppDatabase.writePrivateFile(export.content, to: temporary!)
+                    temporary = ExportFile.temporaryPath(beside: path)
+                    try ExportFile.writePrivateFile(export.content, to: temporary!)
                 } else {
                     try emit(export.content)
                 }
                 try await record(export, destination: path ?? "-", on: connection)
                 if let path, let temporary {
-                    try AppDatabase.moveIntoPlace(temporary, path)
+                    try ExportFile.moveIntoPlace(temporary, path)
                     renamed = true
                 }
                 return export

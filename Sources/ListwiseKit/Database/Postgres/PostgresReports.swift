@@ -67,7 +67,7 @@ extension PostgresStore {
 
     /// Adds an opt-out file's entries (validated whole first) in one transaction.
     public func suppress(file path: String, now: Date = Date()) async throws -> SuppressSummary {
-        let entries = try AppDatabase.suppressionEntries(file: path)
+        let entries = try SuppressionFile.suppressionEntries(file: path)
         var summary = SuppressSummary(file: path, emails: 0, phones: 0, addresses: 0, alreadyListed: 0)
         let logger = self.logger
         do {

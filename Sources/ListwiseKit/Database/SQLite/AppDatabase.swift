@@ -4,8 +4,9 @@ import Foundation
 import GRDB
 
 public final class AppDatabase: Sendable {
-    /// The writer is private; other parts of listwise go through the methods of this type.
-    let writer: any DatabaseWriter
+    /// Private: the store's operations (Database/SQLite/) go through `read`, `write` and
+    /// `writeWithoutTransaction` below; nothing outside the store sees a database handle.
+    private let writer: any DatabaseWriter
     public let path: String
     /// Set when an existing database file is readable by group or others: it holds owners'
     /// names and contacts. The command line prints it once.
@@ -77,9 +78,32 @@ public final class AppDatabase: Sendable {
         try writer.read { db in try Self.migrator.appliedIdentifiers(db) }.sorted()
     }
 
-    /// Read access for queries of other parts of the library.
+    /// Reads in one snapshot (a read transaction).
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         try writer.read(body)
+    }
+
+    /// Writes in one transaction.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try writer.write(body)
+    }
+
+    /// Writes with the writer's connection outside a transaction (for a PRAGMA that must be set
+    /// outside one, around a transaction the body opens).
+    func writeWithoutTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        try writer.writeWithoutTransaction(body)
+    }
+
+    /// A read-only snapshot: every read through it sees the database as it was when it was made.
+    func snapshot() throws -> DatabaseSnapshot {
+        guard let pool = writer as? DatabasePool else { throw ListwiseError.runtime("\(path): no snapshot of this database") }
+        return try pool.makeSnapshot()
+    }
+
+    /// Checkpoints and closes the file (before it is renamed).
+    func closeFile() throws {
+        try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        if let pool = writer as? DatabasePool { try pool.close() }
     }
 
     /// Counts of the four data tables.
