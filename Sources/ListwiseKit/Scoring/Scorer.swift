@@ -197,3 +197,27 @@ final class ProfileCounts: @unchecked Sendable {
         return String(decoding: try encoder.encode(object), as: UTF8.self)
     }
 }
+
+/// The warnings of a score run, the same on every store.
+enum ScoreWarnings {
+    /// How many days past the data an as-of date may be before `score` warns.
+    static let staleAsOfDays = 90
+
+    /// Before the run: the market-rate table ends before the as-of date; the as-of date is more
+    /// than `staleAsOfDays` past the newest event.
+    static func beforeRun(_ settings: ScoreSettings, newestEventDay newest: Int?) -> [String] {
+        var warnings: [String] = []
+        let civil = DayNumber.civil(settings.asOfDay)
+        if settings.marketRates.ratePercent(year: civil.year, month: civil.month).carried {
+            warnings.append("the as-of date is past the end of the market-rate table: its last rate was carried forward")
+        }
+        if let newest, settings.asOfDay - newest > staleAsOfDays {
+            warnings.append("the as-of date \(DayNumber.iso(settings.asOfDay)) is \(settings.asOfDay - newest) days past the newest event: scores describe data that ends on \(DayNumber.iso(newest)); import newer events or give --as-of")
+        }
+        return warnings
+    }
+
+    static func noHomes(_ settings: ScoreSettings) -> String {
+        "no homes to score\(settings.territory.map { " in territory \($0)" } ?? "")"
+    }
+}

@@ -15,13 +15,7 @@ extension PostgresStore {
             throw ListwiseError.usage("the model needs owners.csv features, but the database has no owners")
         }
         var summary = ScoreRunSummary(runID: 0, rows: 0, onMarket: 0, expectedListings: 0, tierCounts: [:], warnings: [])
-        let civil = DayNumber.civil(settings.asOfDay)
-        if settings.marketRates.ratePercent(year: civil.year, month: civil.month).carried {
-            summary.warnings.append("the as-of date is past the end of the market-rate table: its last rate was carried forward")
-        }
-        if let newest = try await newestEventDay(), settings.asOfDay - newest > AppDatabase.staleAsOfDays {
-            summary.warnings.append(AppDatabase.asOfPastDataWarning(asOfDay: settings.asOfDay, newest: newest))
-        }
+        summary.warnings += ScoreWarnings.beforeRun(settings, newestEventDay: try await newestEventDay())
         let featureSettings = FeatureSettings(asOfDays: [settings.asOfDay], horizonDays: model.horizonDays,
                                               marketRates: settings.marketRates, includeOnMarket: true, scope: scope)
         let profileCounts = model.featureProfiles.map(ProfileCounts.init)
@@ -92,7 +86,7 @@ extension PostgresStore {
         } catch {
             throw describe(error)
         }
-        if summary.rows == 0 { summary.warnings.append("no homes to score\(settings.territory.map { " in territory \($0)" } ?? "")") }
+        if summary.rows == 0 { summary.warnings.append(ScoreWarnings.noHomes(settings)) }
         return summary
     }
 

@@ -17,11 +17,7 @@ extension AppDatabase {
             throw ListwiseError.usage("the model needs owners.csv features, but the database has no owners")
         }
         var summary = ScoreRunSummary(runID: 0, rows: 0, onMarket: 0, expectedListings: 0, tierCounts: [:], warnings: [])
-        let civil = DayNumber.civil(settings.asOfDay)
-        if settings.marketRates.ratePercent(year: civil.year, month: civil.month).carried {
-            summary.warnings.append("the as-of date is past the end of the market-rate table: its last rate was carried forward")
-        }
-        if let warning = try asOfPastDataWarning(settings.asOfDay) { summary.warnings.append(warning) }
+        summary.warnings += ScoreWarnings.beforeRun(settings, newestEventDay: try newestEventDay())
         // Foreign keys are off for the run: every score's property comes from the properties table
         // itself, and the check (a properties lookup a row) was 1.5 s of a 1M-home run.
         try writeWithoutTransaction { db in
@@ -83,7 +79,7 @@ extension AppDatabase {
                 return .commit
             }
         }
-        if summary.rows == 0 { summary.warnings.append("no homes to score\(settings.territory.map { " in territory \($0)" } ?? "")") }
+        if summary.rows == 0 { summary.warnings.append(ScoreWarnings.noHomes(settings)) }
         return summary
     }
 
@@ -188,19 +184,6 @@ extension AppDatabase {
             if let date = try String.fetchOne(db, sql: "SELECT max(newest_event_date) FROM imports") { return DayNumber.parse(date) }
             return try Self.lastEventDay(in: db)
         }
-    }
-
-    /// How many days past the data an as-of date may be before `score` warns.
-    public static let staleAsOfDays = 90
-
-    /// A warning when `asOfDay` is more than `staleAsOfDays` past the newest event.
-    func asOfPastDataWarning(_ asOfDay: Int) throws -> String? {
-        guard let newest = try newestEventDay(), asOfDay - newest > Self.staleAsOfDays else { return nil }
-        return Self.asOfPastDataWarning(asOfDay: asOfDay, newest: newest)
-    }
-
-    static func asOfPastDataWarning(asOfDay: Int, newest: Int) -> String {
-        "the as-of date \(DayNumber.iso(asOfDay)) is \(asOfDay - newest) days past the newest event: scores describe data that ends on \(DayNumber.iso(newest)); import newer events or give --as-of"
     }
 
     /// One line when `run` started before the newest model in `modelsFolder` was written or
