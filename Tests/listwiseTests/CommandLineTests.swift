@@ -82,6 +82,33 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(rejects, "file,line,column,value,reason\n\(path("inbox/events.csv")),3,property_id,P3,unknown_property_id\n")
     }
 
+    func testAPIKeysAreShownOnceAndRevoked() throws {
+        let db = path("keys.db")
+        try write("properties.csv", properties)
+        XCTAssertEqual(try run(["import", path("properties.csv"), "--db", db]).status, 0)
+        XCTAssertEqual(try run(["territory", "add", "east", "--zips", "94610", "--db", db]).status, 0)
+        let created = try run(["apikey", "create", "crm", "--territory", "east", "--allow-origin", "https://crm.example.com/", "--db", db])
+        XCTAssertEqual(created.status, 0, created.stderr)
+        let secret = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertTrue(secret.hasPrefix("lw_") && secret.count == 67, "the key alone on stdout: \(created.stdout)")
+        XCTAssertTrue(created.stderr.contains("keeps only its hash"), created.stderr)
+        let listed = try run(["apikey", "list", "--db", db])
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        XCTAssertTrue(listed.stdout.contains("crm") && listed.stdout.contains("active") && listed.stdout.contains("east / https://crm.example.com"),
+                      listed.stdout)
+        XCTAssertFalse(listed.stdout.contains(secret) || listed.stderr.contains(secret), "never shown again")
+        let database = try Data(contentsOf: URL(fileURLWithPath: db)) + ((try? Data(contentsOf: URL(fileURLWithPath: db + "-wal"))) ?? Data())
+        XCTAssertNil(database.range(of: Data(secret.utf8)), "the key is not in the database file")
+        for (arguments, message) in [(["apikey", "create", "crm"], "exists"), (["apikey", "create", "x", "--territory", "west"], "no territory 'west'"),
+                                     (["apikey", "create", "x", "--scope", "admin"], "scope"), (["apikey", "revoke", "nobody"], "no active API key")] {
+            let refused = try run(arguments + ["--db", db])
+            XCTAssertEqual(refused.status, 2, "\(arguments): \(refused.stderr)")
+            XCTAssertTrue(refused.stderr.contains(message), "\(arguments): \(refused.stderr)")
+        }
+        XCTAssertEqual(try run(["apikey", "revoke", "crm", "--db", db]).status, 0)
+        XCTAssertTrue(try run(["apikey", "list", "--db", db]).stdout.contains("revoked"))
+    }
+
     func testTableSummaryGoesToStderrAndDatabaseDefaultsToEnvironment() throws {
         let input = try write("properties.csv", properties)
         let result = try run(["import", "properties", input])
@@ -482,7 +509,7 @@ final class CommandLineTests: XCTestCase {
         let status = try run(["status", "--db", url, "--format", "json"])
         XCTAssertEqual(status.status, 0, status.stderr)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
-        XCTAssertEqual(json["migrations"] as? [String], ["v1-schema", "v2-drop-home-foreign-keys"])
+        XCTAssertEqual(json["migrations"] as? [String], ["v1-schema", "v2-drop-home-foreign-keys", "v3-api-keys"])
         XCTAssertEqual((json["counts"] as? [String: Int])?["properties"], 0)
         XCTAssertFalse(status.stdout.contains("password"))
         let table = try run(["status", "--db", url])

@@ -46,6 +46,13 @@ public protocol Store: Sendable {
     /// Adds an opt-out file's emails, phones and addresses (validated whole) to the suppressions.
     func suppress(file path: String, now: Date) async throws -> SuppressSummary
 
+    // API keys (the Data API): only a key's hash is stored
+    func createAPIKey(name: String, scope: APIScope, territories: [String], allowedOrigins: [String], now: Date) async throws -> NewAPIKey
+    func apiKeys() async throws -> [APIKeyInfo]
+    func revokeAPIKey(named name: String, now: Date) async throws
+    /// The active key whose secret is `secret`, if any.
+    func apiKey(secret: String) async throws -> APIKeyInfo?
+
     // Refresh: one at a time per store
     /// Takes the refresh lock, runs `body` (given the pid of a dead holder whose lock was taken
     /// over, when the store can tell), releases it; `ListwiseError.lockHeld` (exit 3) at once

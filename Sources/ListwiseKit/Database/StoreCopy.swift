@@ -14,7 +14,7 @@ public struct StoreCopySummary: Equatable, Sendable {
 public enum StoreCopy {
     /// Every table of the schema, referenced tables first.
     static let tables = ["properties", "owners", "prospects", "events", "imports", "territories", "score_runs", "scores",
-                         "campaigns", "exports", "contact_history", "suppressions", "refresh_runs"]
+                         "campaigns", "exports", "contact_history", "suppressions", "refresh_runs", "api_keys"]
     /// The tables whose `id` the server generates, its sequence moved past the copied ids.
     static let identityTables = ["imports", "score_runs", "exports", "refresh_runs"]
 

@@ -43,6 +43,8 @@ final class StoreCopyTests: TemporaryFolderTestCase {
         _ = try sqlite.suppress(file: try file("optout.csv", "email\nann@example.com\n"))
         let refreshID = try sqlite.startRefreshRun(at: Date())
         try sqlite.finishRefreshRun(refreshID, status: "ok", report: RefreshReport(), error: nil)
+        let key = try await sqlite.createAPIKey(name: "crm", scope: .read, territories: ["north"],
+                                                allowedOrigins: ["https://crm.example.com"], now: Date())
         let before = try contents(sqlite)
         XCTAssertTrue(StoreCopy.tables.allSatisfy { !(before[$0] ?? []).isEmpty }, "every table has rows: \(before.mapValues(\.count))")
 
@@ -54,6 +56,8 @@ final class StoreCopyTests: TemporaryFolderTestCase {
         let next = try await target.score(model: model, settings: ScoreSettings(asOfDay: DayNumber.from(year: 2025, month: 6, day: 30),
                                                                                  territory: "north", modelFile: "m.json"))
         XCTAssertEqual(next.runID, run.runID + 1)
+        let movedKey = try await target.apiKey(secret: key.secret)
+        XCTAssertEqual(movedKey?.territories, ["north"], "API keys move with the store (their hashes)")
 
         do {
             _ = try await StoreCopy.copy(from: sqlite, to: target)

@@ -9,7 +9,7 @@ enum PostgresSchema {
 
     /// (identifier, statements), in order. A shipped migration is never edited; add a new one.
     static var migrations: [(String, [String])] {
-        [("v1-schema", v1), ("v2-drop-home-foreign-keys", v2)]
+        [("v1-schema", v1), ("v2-drop-home-foreign-keys", v2), ("v3-api-keys", v3)]
     }
 
     /// `CREATE TABLE name (...) PARTITION BY HASH (property_id)` and its partitions.
@@ -27,6 +27,21 @@ enum PostgresSchema {
     /// unknown homes with one anti-join; score rows come from the properties table itself.
     private static var v2: [String] {
         ["owners", "prospects", "events", "scores"].map { "ALTER TABLE \($0) DROP CONSTRAINT \($0)_property_id_fkey" }
+    }
+
+    /// Keys of the Data API (only their SHA-256); a small table (a Citus reference table).
+    private static var v3: [String] {
+        ["""
+        CREATE TABLE api_keys (
+            name            text PRIMARY KEY CHECK (name <> ''),
+            key_hash        text NOT NULL UNIQUE,
+            scope           text NOT NULL CHECK (scope IN ('read', 'export')),
+            territories     jsonb NOT NULL DEFAULT '[]',
+            allowed_origins jsonb NOT NULL DEFAULT '[]',
+            created_at      timestamptz NOT NULL,
+            revoked_at      timestamptz
+        )
+        """]
     }
 
     private static var v1: [String] {

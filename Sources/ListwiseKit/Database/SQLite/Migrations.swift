@@ -196,6 +196,21 @@ extension AppDatabase {
                 UPDATE imports SET newest_event_date = (SELECT max(event_date) FROM events) WHERE kind = 'events';
                 """)
         }
+        migrator.registerMigration("v7-api-keys") { db in
+            // Keys of the Data API: only the SHA-256 of a key is kept. territories and
+            // allowed_origins are JSON arrays (territories empty: every territory).
+            try db.execute(sql: """
+                CREATE TABLE api_keys (
+                    name            TEXT PRIMARY KEY NOT NULL CHECK (name <> ''),
+                    key_hash        TEXT NOT NULL UNIQUE,
+                    scope           TEXT NOT NULL CHECK (scope IN ('read', 'export')),
+                    territories     TEXT NOT NULL DEFAULT '[]',
+                    allowed_origins TEXT NOT NULL DEFAULT '[]',
+                    created_at      TEXT NOT NULL,
+                    revoked_at      TEXT
+                );
+                """)
+        }
         return migrator
     }
 }
