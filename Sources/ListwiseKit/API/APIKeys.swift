@@ -25,6 +25,17 @@ public struct NewAPIKey: Sendable {
     public var secret: String
 }
 
+extension Store {
+    /// A key for `name` checked against the store's territories, its secret drawn; not stored yet.
+    func newAPIKey(name: String, scope: APIScope, territories: [String], allowedOrigins: [String], now: Date) async throws -> NewAPIKey {
+        let known = try await self.territories().map(\.name)
+        try APIKeySecret.validate(name: name, territories: territories, allowedOrigins: allowedOrigins, known: known)
+        let info = APIKeyInfo(name: name, scope: scope, territories: territories, allowedOrigins: allowedOrigins,
+                              createdAt: AppDatabase.timestamp(now), revokedAt: nil)
+        return NewAPIKey(info: info, secret: APIKeySecret.generate())
+    }
+}
+
 enum APIKeySecret {
     /// `lw_` and 32 random bytes in hex (256 bits from the system's generator).
     static func generate() -> String {

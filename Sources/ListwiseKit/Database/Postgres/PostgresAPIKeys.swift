@@ -5,11 +5,8 @@ import PostgresNIO
 extension PostgresStore {
     public func createAPIKey(name: String, scope: APIScope, territories: [String], allowedOrigins: [String],
                              now: Date) async throws -> NewAPIKey {
-        let known = try await self.territories().map(\.name)
-        try APIKeySecret.validate(name: name, territories: territories, allowedOrigins: allowedOrigins, known: known)
-        let secret = APIKeySecret.generate()
-        let info = APIKeyInfo(name: name, scope: scope, territories: territories, allowedOrigins: allowedOrigins,
-                              createdAt: AppDatabase.timestamp(now), revokedAt: nil)
+        let key = try await newAPIKey(name: name, scope: scope, territories: territories, allowedOrigins: allowedOrigins, now: now)
+        let (secret, info) = (key.secret, key.info)
         let territoriesJSON = try APIKeySecret.jsonArray(territories)
         let originsJSON = try APIKeySecret.jsonArray(allowedOrigins)
         do {

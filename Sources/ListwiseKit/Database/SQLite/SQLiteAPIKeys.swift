@@ -5,11 +5,8 @@ import GRDB
 extension AppDatabase {
     public func createAPIKey(name: String, scope: APIScope, territories: [String], allowedOrigins: [String],
                              now: Date) async throws -> NewAPIKey {
-        let known = try await self.territories().map(\.name)
-        try APIKeySecret.validate(name: name, territories: territories, allowedOrigins: allowedOrigins, known: known)
-        let secret = APIKeySecret.generate()
-        let info = APIKeyInfo(name: name, scope: scope, territories: territories, allowedOrigins: allowedOrigins,
-                              createdAt: Self.timestamp(now), revokedAt: nil)
+        let key = try await newAPIKey(name: name, scope: scope, territories: territories, allowedOrigins: allowedOrigins, now: now)
+        let (secret, info) = (key.secret, key.info)
         try write { db in
             if let revoked = try Row.fetchOne(db, sql: "SELECT revoked_at FROM api_keys WHERE name = ?", arguments: [name]) {
                 throw APIKeySecret.existing(name, revoked: revoked["revoked_at"] as String? != nil)
