@@ -24,6 +24,47 @@ final class PostgresImportTests: TemporaryFolderTestCase {
          "SELECT concat_ws('|', count(*), sum(amount), round(sum(rate)::numeric, 6)::float8, min(event_date)::text, count(DISTINCT event_type)) FROM events"),
     ]
 
+    /// Imports the county's four files into both stores (SQLite first), checking the same
+    /// summaries and rejects (`rejectsInFileOrder`: also in the same order; the staged path lists
+    /// unknown homes after the other rejects) and that a rejects file exists only with rejects.
+    private func importBoth(_ county: String, _ sqlite: AppDatabase, _ store: PostgresStore, rejectsInFileOrder: Bool) async throws {
+        for kind in ImportKind.importOrder {
+            let file = county + "/\(kind.rawValue).csv"
+            var options = ImportOptions()
+            options.rejectsPath = path("\(kind.rawValue).sqlite.rejects.csv")
+            let expected = try sqlite.importFile(file, kind: kind, options: options)
+            options.rejectsPath = path("\(kind.rawValue).postgres.rejects.csv")
+            let got = try await store.importFile(file, kind: kind, options: options)
+            XCTAssertEqual(counts(got), counts(expected), kind.rawValue)
+            XCTAssertEqual(got.rejectedByReason, expected.rejectedByReason, kind.rawValue)
+            XCTAssertEqual(FileManager.default.fileExists(atPath: path("\(kind.rawValue).postgres.rejects.csv")), expected.rejected > 0)
+            if expected.rejected > 0 {
+                let have = try rejectsRows(path("\(kind.rawValue).postgres.rejects.csv"))
+                let want = try rejectsRows(path("\(kind.rawValue).sqlite.rejects.csv"))
+                XCTAssertEqual(rejectsInFileOrder ? have : have.sorted(), rejectsInFileOrder ? want : want.sorted(), kind.rawValue)
+            }
+        }
+    }
+
+    /// Every table's figures are the same on both stores.
+    private func assertSameTables(_ sqlite: AppDatabase, _ store: PostgresStore) async throws {
+        for check in checks {
+            let want = try figures(sqlite, check.sqlite)
+            let have = try await figures(store, check.postgres)
+            XCTAssertEqual(have, want, check.table)
+        }
+    }
+
+    /// The homes the server store lists `prospect` at.
+    private func homes(of prospect: String, in store: PostgresStore) async throws -> [String] {
+        var homes: [String] = []
+        for try await home in try await store.client.query(
+            "SELECT property_id FROM prospects WHERE prospect_id = \(prospect)", logger: PostgresStoreTests.logger).decode(String.self) {
+            homes.append(home)
+        }
+        return homes
+    }
+
     private func figures(_ store: PostgresStore, _ sql: String) async throws -> String {
         var text = ""
         for try await row in try await store.client.query(PostgresQuery(unsafeSQL: sql),
@@ -76,32 +117,11 @@ final class PostgresImportTests: TemporaryFolderTestCase {
         XCTAssertEqual(header.split(separator: ",", omittingEmptySubsequences: false).count, 14, "the dirty rows' width")
 
         let sqlite = try makeDatabase()
-        for kind in ImportKind.importOrder {
-            let file = county + "/\(kind.rawValue).csv"
-            var options = ImportOptions()
-            options.rejectsPath = path("\(kind.rawValue).sqlite.rejects.csv")
-            let expected = try sqlite.importFile(file, kind: kind, options: options)
-            options.rejectsPath = path("\(kind.rawValue).postgres.rejects.csv")
-            let got = try await store.importFile(file, kind: kind, options: options)
-            XCTAssertEqual(counts(got), counts(expected), kind.rawValue)
-            XCTAssertEqual(got.rejectedByReason, expected.rejectedByReason, kind.rawValue)
-            if expected.rejected > 0 {
-                XCTAssertEqual(try rejectsRows(path("\(kind.rawValue).postgres.rejects.csv")).sorted(),
-                               try rejectsRows(path("\(kind.rawValue).sqlite.rejects.csv")).sorted(), kind.rawValue)
-            }
-        }
-        for check in checks {
-            let want = try figures(sqlite, check.sqlite)
-            let have = try await figures(store, check.postgres)
-            XCTAssertEqual(have, want, check.table)
-        }
+        try await importBoth(county, sqlite, store, rejectsInFileOrder: false)
+        try await assertSameTables(sqlite, store)
         // The moved prospect lives at its new home only.
-        var homes: [String] = []
-        for try await home in try await store.client.query(
-            "SELECT property_id FROM prospects WHERE prospect_id = \(firstProspect)", logger: PostgresStoreTests.logger).decode(String.self) {
-            homes.append(home)
-        }
-        XCTAssertEqual(homes, ["06001000004"])
+        let moved = try await homes(of: firstProspect, in: store)
+        XCTAssertEqual(moved, ["06001000004"])
 
         // Again: nothing new, the same counts as SQLite (the file's own repeated keys update back and forth).
         for kind in ImportKind.importOrder {
@@ -148,34 +168,12 @@ final class PostgresImportTests: TemporaryFolderTestCase {
         try (prospects + "\(firstProspect),06001000150,Moved,Owner,,,,,,,,,,\n").write(toFile: county + "/prospects.csv", atomically: true, encoding: .utf8)
 
         let sqlite = try makeDatabase()
-        for kind in ImportKind.importOrder {
-            let file = county + "/\(kind.rawValue).csv"
-            var options = ImportOptions()
-            options.rejectsPath = path("\(kind.rawValue).sqlite.rejects.csv")
-            let expected = try sqlite.importFile(file, kind: kind, options: options)
-            options.rejectsPath = path("\(kind.rawValue).postgres.rejects.csv")
-            let got = try await store.importFile(file, kind: kind, options: options)
-            XCTAssertEqual(counts(got), counts(expected), kind.rawValue)
-            XCTAssertEqual(got.rejectedByReason, expected.rejectedByReason, kind.rawValue)
-            XCTAssertEqual(FileManager.default.fileExists(atPath: path("\(kind.rawValue).postgres.rejects.csv")), expected.rejected > 0)
-            if expected.rejected > 0 {
-                XCTAssertEqual(try rejectsRows(path("\(kind.rawValue).postgres.rejects.csv")),
-                               try rejectsRows(path("\(kind.rawValue).sqlite.rejects.csv")), kind.rawValue)
-            }
-        }
+        try await importBoth(county, sqlite, store, rejectsInFileOrder: true)
         let serverCounts = try await store.dataCounts()
         XCTAssertEqual(serverCounts, try sqlite.dataCounts())
-        for check in checks {
-            let want = try figures(sqlite, check.sqlite)
-            let have = try await figures(store, check.postgres)
-            XCTAssertEqual(have, want, check.table)
-        }
-        var homes: [String] = []
-        for try await home in try await store.client.query(
-            "SELECT property_id FROM prospects WHERE prospect_id = \(firstProspect)", logger: PostgresStoreTests.logger).decode(String.self) {
-            homes.append(home)
-        }
-        XCTAssertEqual(homes, ["06001000150"])
+        try await assertSameTables(sqlite, store)
+        let moved = try await homes(of: firstProspect, in: store)
+        XCTAssertEqual(moved, ["06001000150"])
         var newest: String?
         for try await date in try await store.client.query("SELECT max(newest_event_date)::text FROM imports", logger: PostgresStoreTests.logger)
             .decode(String?.self) {

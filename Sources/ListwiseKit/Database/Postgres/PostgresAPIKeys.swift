@@ -34,7 +34,7 @@ extension PostgresStore {
     }
 
     public func apiKeys() async throws -> [APIKeyInfo] {
-        try await fetchAPIKeys(PostgresQuery(unsafeSQL: "ORDER BY name COLLATE \"C\""))
+        try await fetchAPIKeys(PostgresQuery(unsafeSQL: "ORDER BY name COLLATE \"C\"")).map(\.info)
     }
 
     public func revokeAPIKey(named name: String, now: Date) async throws {
@@ -50,22 +50,23 @@ extension PostgresStore {
     /// The active key whose secret is `secret`, if any.
     public func apiKey(secret: String) async throws -> APIKeyInfo? {
         let found = try await fetchAPIKeys("WHERE key_hash = \(APIKeySecret.hash(secret)) AND revoked_at IS NULL")
-        return found.first
+        return found.first { APIKeySecret.matches(secret, storedHash: $0.hash) }?.info
     }
 
-    private func fetchAPIKeys(_ tail: PostgresQuery) async throws -> [APIKeyInfo] {
+    /// The keys `tail` (a WHERE and/or ORDER BY) selects, with their stored hashes.
+    private func fetchAPIKeys(_ tail: PostgresQuery) async throws -> [(info: APIKeyInfo, hash: String)] {
         var select = PostgresQuery(unsafeSQL: """
             SELECT name, scope, territories::text, allowed_origins::text, \(Self.timestampText("created_at")),
-                   \(Self.timestampText("revoked_at")), key_hash FROM api_keys 
+                   \(Self.timestampText("revoked_at")), key_hash FROM api_keys
             """)
-        select.sql += tail.sql
+        select.sql += " " + tail.sql
         select.binds = tail.binds
-        var keys: [APIKeyInfo] = []
+        var keys: [(info: APIKeyInfo, hash: String)] = []
         let decode = { (text: String) in try JSONDecoder().decode([String].self, from: Data(text.utf8)) }
-        for try await (name, scope, territories, origins, created, revoked, _) in try await query(select)
+        for try await (name, scope, territories, origins, created, revoked, hash) in try await query(select)
             .decode((String, String, String, String, String, String?, String).self) {
-            keys.append(APIKeyInfo(name: name, scope: APIScope(rawValue: scope) ?? .read, territories: try decode(territories),
-                                   allowedOrigins: try decode(origins), createdAt: created, revokedAt: revoked))
+            keys.append((APIKeyInfo(name: name, scope: APIScope(rawValue: scope) ?? .read, territories: try decode(territories),
+                                    allowedOrigins: try decode(origins), createdAt: created, revokedAt: revoked), hash))
         }
         return keys
     }

@@ -91,13 +91,7 @@ extension PostgresStore {
         case .minProbability(let value): minimum = value
         }
         let query: PostgresQuery = """
-            SELECT s.property_id, s.probability, s.on_market, s.reason1, s.reason2, s.reason3,
-                   p.address, p.city, p.state, p.zip, p.zip4,
-                   c.prospect_id, c.first_name, c.last_name, c.mailing_address, c.mailing_city, c.mailing_state,
-                   c.mailing_zip, c.mailing_zip4, c.email, c.phone, c.do_not_mail, c.do_not_email, c.do_not_call, s.rank
-            FROM scores s
-            JOIN properties p ON p.property_id = s.property_id
-            LEFT JOIN prospects c ON c.property_id = s.property_id
+            \(unescaped: CandidateQuery.selectFrom)
             WHERE s.run_id = \(run.id) AND s.probability >= \(minimum)
               AND (NOT \(byRank) OR (s.rank > \(above) AND s.rank <= \(through)) OR (\(withOnMarket) AND s.on_market))
             ORDER BY s.probability DESC, s.property_id COLLATE "C", c.prospect_id COLLATE "C"

@@ -122,7 +122,6 @@ extension PostgresStore {
         let columns = fields.columns
         let table = kind.table
         let logger = self.logger
-        let keyOrdered = try ImportSource.comesInKeyOrder(path: path, kind: kind, mapping: options.mapping)
         do {
             try await inTransaction { connection in
                 func run(_ sql: String) async throws -> PostgresRowSequence {
@@ -179,7 +178,7 @@ extension PostgresStore {
                 // path, which counts repeats and writes rejects with their lines. (At 1M homes
                 // in property order the staged path cost 1.72x psql's \copy.)
                 var loaded = false
-                if tableIsEmpty, keyOrdered {
+                if tableIsEmpty, try ImportSource.comesInKeyOrder(path: path, kind: kind, mapping: options.mapping) {
                     _ = try await run("SAVEPOINT listwise_direct_load")
                     do {
                         let newestDate = try await copyRows(into: table, withLine: false)

@@ -180,13 +180,7 @@ extension AppDatabase {
         if let upper = range.upper { rangeFilter += " AND s.property_id < :upper"; arguments += ["upper": upper] }
         // Raw column reads: decoding 125k rows of 24 columns through GRDB `Row` took 0.6 s.
         let statement = try db.makeStatement(sql: """
-            SELECT s.property_id, s.probability, s.on_market, s.reason1, s.reason2, s.reason3,
-                   p.address, p.city, p.state, p.zip, p.zip4,
-                   c.prospect_id, c.first_name, c.last_name, c.mailing_address, c.mailing_city, c.mailing_state,
-                   c.mailing_zip, c.mailing_zip4, c.email, c.phone, c.do_not_mail, c.do_not_email, c.do_not_call, s.rank
-            FROM scores s
-            JOIN properties p ON p.property_id = s.property_id
-            LEFT JOIN prospects c ON c.property_id = s.property_id
+            \(CandidateQuery.selectFrom)
             WHERE s.run_id = :run AND \(filter)\(rangeFilter)
             """)
         try statement.setArguments(arguments)
