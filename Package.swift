@@ -15,6 +15,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // No traits: the default ConfigurationSupport trait pulls in swift-configuration, unused here.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // OpenBLAS + LAPACK from Debian's libopenblas-dev; only LinearAlgebra/ imports it.
@@ -37,10 +42,23 @@ let package = Package(
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
             ]
         ),
+        // The Data API (SPEC §8): routes over the Store boundary; no SQL here.
+        .target(
+            name: "ListwiseServer",
+            dependencies: [
+                "ListwiseKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "listwise",
             dependencies: [
                 "ListwiseKit",
+                "ListwiseServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -54,6 +72,10 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             exclude: ["Modeling/Fixtures", "Features/Fixtures", "Export/Fixtures"]  // read by path (#filePath), not bundled
+        ),
+        .testTarget(
+            name: "ListwiseServerTests",
+            dependencies: ["ListwiseServer", "ListwiseKit", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "listwiseTests",

@@ -53,6 +53,25 @@ public protocol Store: Sendable {
     /// The active key whose secret is `secret`, if any.
     func apiKey(secret: String) async throws -> APIKeyInfo?
 
+    // The Data API's reads (DataAPI.swift, Search.swift)
+    /// Score runs, newest first, of `territory` when given.
+    func scoreRuns(territory: String?, limit: Int) async throws -> [ScoreRunRecord]
+    /// At most `limit` homes of a run in its order (rank, then on-market homes by property id),
+    /// after `cursor` when given.
+    func scoresPage(runID: Int64, filter: ScoreFilter, after cursor: ScoreCursor?, limit: Int) async throws -> [ScoredHome]
+    /// One home with its people and its newest `historyLimit` scores; nil when there is none.
+    func home(id: String, historyLimit: Int) async throws -> HomeDetail?
+    /// Exports, newest first.
+    func exports(limit: Int) async throws -> [ExportInfo]
+    func searchIndexState() async throws -> SearchIndexState
+    /// Rebuilds the search index from the homes and people, in one transaction; returns the homes.
+    func rebuildSearchIndex(now: Date) async throws -> Int
+    /// The index's words within one deletion of each of `words` (by symmetric deletion).
+    func searchVariants(_ words: [String]) async throws -> [String: [String]]
+    /// At most `SearchText.candidates` homes matching every term (prefix, synonyms, and typos
+    /// when `typos`), best first; names always filled (the caller strips them).
+    func searchIndex(_ terms: [SearchTerm], includeNames: Bool, typos: Bool) async throws -> [SearchHit]
+
     // Refresh: one at a time per store
     /// Takes the refresh lock, runs `body` (given the pid of a dead holder whose lock was taken
     /// over, when the store can tell), releases it; `ListwiseError.lockHeld` (exit 3) at once

@@ -9,7 +9,7 @@ enum PostgresSchema {
 
     /// (identifier, statements), in order. A shipped migration is never edited; add a new one.
     static var migrations: [(String, [String])] {
-        [("v1-schema", v1), ("v2-drop-home-foreign-keys", v2), ("v3-api-keys", v3)]
+        [("v1-schema", v1), ("v2-drop-home-foreign-keys", v2), ("v3-api-keys", v3), ("v4-data-api", v4)]
     }
 
     /// `CREATE TABLE name (...) PARTITION BY HASH (property_id)` and its partitions.
@@ -42,6 +42,35 @@ enum PostgresSchema {
             revoked_at      timestamptz
         )
         """]
+    }
+
+    /// The Data API (SPEC §8): pages of a run's scores by keyset in rank order (the run's index
+    /// now leads with rank too), and the search index: one document a home (address, names of its
+    /// people) with a weighted tsvector (address A, names B) under GIN, its vocabulary's one-deletion
+    /// variants for typos, and the newest import it has seen.
+    private static var v4: [String] {
+        ["DROP INDEX scores_by_run", "CREATE INDEX scores_by_run_rank ON scores (run_id, rank, property_id)"]
+            + homeTable("search_docs", """
+            property_id text NOT NULL,
+            address     text NOT NULL,
+            names       text NOT NULL DEFAULT '',
+            document    tsvector GENERATED ALWAYS AS (setweight(to_tsvector('simple', address), 'A')
+                                                      || setweight(to_tsvector('simple', names), 'B')) STORED,
+            PRIMARY KEY (property_id)
+            """)
+            + ["CREATE INDEX search_docs_document ON search_docs USING gin (document)", """
+            CREATE TABLE search_variants (
+                variant text NOT NULL,
+                term    text NOT NULL,
+                PRIMARY KEY (variant, term)
+            )
+            """, """
+            CREATE TABLE search_index (
+                id           integer PRIMARY KEY CHECK (id = 1),
+                imports_seen bigint NOT NULL,
+                built_at     timestamptz NOT NULL
+            )
+            """]
     }
 
     private static var v1: [String] {

@@ -72,7 +72,10 @@ struct ScoredHomesStatement: PostgresPreparedStatement {
         bindings.append(limit)
         return bindings
     }
-    func decodeRow(_ row: PostgresRow) throws -> ScoredHome {
+    func decodeRow(_ row: PostgresRow) throws -> ScoredHome { try Self.home(row) }
+
+    /// A row of the columns above.
+    static func home(_ row: PostgresRow) throws -> ScoredHome {
         let (id, address, zip, probability, rank, percentile, tier, onMarket, reason1, reason2, reason3)
             = try row.decode((String, String, String, Double, Int?, Double?, String?, Bool, String?, String?, String?).self)
         return ScoredHome(propertyID: id, address: address, zip: zip, probability: probability, rank: rank,

@@ -83,6 +83,12 @@ public final class AppDatabase: Sendable {
         try writer.read(body)
     }
 
+    /// Reads on one of the pool's reader connections without blocking the caller's thread: for
+    /// the server's requests, many at once.
+    func concurrentRead<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await writer.read(body)
+    }
+
     /// Writes in one transaction.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
         try writer.write(body)

@@ -1,0 +1,116 @@
+// What the Data API (SPEC §8) reads from a store: pages of a run's scores by keyset, one home with
+// its score history, the exports. Types here are the JSON the API returns (snake_case keys).
+import Foundation
+
+/// Filters of a page of scores; nil: any.
+public struct ScoreFilter: Equatable, Sendable {
+    public var tier: String?
+    public var zip: String?
+    public var minProbability: Double?
+    public var onMarket: Bool?
+
+    public init(tier: String? = nil, zip: String? = nil, minProbability: Double? = nil, onMarket: Bool? = nil) {
+        (self.tier, self.zip, self.minProbability, self.onMarket) = (tier, zip, minProbability, onMarket)
+    }
+}
+
+/// Where a page of scores ends: the last home's place in the run's order (rank, on-market homes
+/// last by property id). Bound to its run, so that the next page comes from the same run while a
+/// refresh writes a new one. Opaque to clients: base64url of "run:rank:property".
+public struct ScoreCursor: Equatable, Sendable {
+    public var runID: Int64
+    /// nil: the last home was on the market (unranked); the order goes on by property id.
+    public var rank: Int?
+    public var propertyID: String
+
+    public init(runID: Int64, rank: Int?, propertyID: String) {
+        (self.runID, self.rank, self.propertyID) = (runID, rank, propertyID)
+    }
+
+    public var token: String {
+        let text = "\(runID):\(rank.map(String.init) ?? ""):\(propertyID)"
+        return Data(text.utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// nil for a token this API did not make.
+    public init?(token: String) {
+        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard token.count <= 400, let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
+        let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, let run = Int64(parts[0]), run > 0, !parts[2].isEmpty else { return nil }
+        if parts[1].isEmpty {
+            rank = nil
+        } else {
+            guard let value = Int(parts[1]), value > 0 else { return nil }
+            rank = value
+        }
+        (runID, propertyID) = (run, String(parts[2]))
+    }
+}
+
+/// One home's score in one run, for its history.
+public struct HomeRunScore: Codable, Equatable, Sendable {
+    public var runID: Int64
+    public var territory: String?
+    public var asOf: String
+    public var probability: Double
+    public var rank: Int?
+    public var percentile: Double?
+    public var tier: String?
+    public var onMarket: Bool
+    public var reasons: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id", territory, asOf = "as_of", probability, rank, percentile, tier, onMarket = "on_market", reasons
+    }
+}
+
+/// A person at a home (PII: shown only to keys with the export scope).
+public struct HomeProspect: Codable, Equatable, Sendable {
+    public var prospectID: String
+    public var firstName: String?
+    public var lastName: String?
+    public var email: String?
+    public var phone: String?
+    public var mailingAddress: String?
+    public var mailingCity: String?
+    public var mailingState: String?
+    public var mailingZip: String?
+
+    enum CodingKeys: String, CodingKey {
+        case prospectID = "prospect_id", firstName = "first_name", lastName = "last_name", email, phone
+        case mailingAddress = "mailing_address", mailingCity = "mailing_city", mailingState = "mailing_state", mailingZip = "mailing_zip"
+    }
+}
+
+/// One home: its attributes, its people, and its scores across runs (newest run first).
+public struct HomeDetail: Equatable, Sendable {
+    public var property: PropertyRecord
+    public var prospects: [HomeProspect]
+    public var scores: [HomeRunScore]
+}
+
+/// One export (a list written for a campaign), for `GET /v1/exports`.
+public struct ExportInfo: Codable, Equatable, Sendable {
+    public var id: Int64
+    public var campaign: String
+    public var channel: String
+    public var runID: Int64
+    public var territory: String?
+    public var selection: String
+    public var exportedAt: String
+    public var rows: Int
+    public var prospects: Int
+
+    enum CodingKeys: String, CodingKey {
+        case id, campaign, channel, runID = "run_id", territory, selection, exportedAt = "exported_at", rows, prospects
+    }
+}
+
+extension ScoredHome {
+    /// Where this home stands in its run's order, as a cursor to go on after it.
+    public func cursor(runID: Int64) -> ScoreCursor { ScoreCursor(runID: runID, rank: rank, propertyID: propertyID) }
+}
