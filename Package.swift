@@ -75,7 +75,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ListwiseServerTests",
-            dependencies: ["ListwiseServer", "ListwiseKit", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "ListwiseServer", "ListwiseKit", .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         .testTarget(
             name: "listwiseTests",

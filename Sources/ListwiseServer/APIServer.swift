@@ -42,8 +42,9 @@ public enum APIServer {
     }
 
     /// Serves until SIGTERM or SIGINT (or the task is cancelled); the search index is brought up
-    /// to date first. `onRunning` gets the port the server listens on.
-    public static func run(store: any Store, settings: ServeSettings, logger: Logger,
+    /// to date first. `onRunning` gets the port the server listens on. `handleSignals` false (tests):
+    /// only cancelling the task stops it.
+    public static func run(store: any Store, settings: ServeSettings, logger: Logger, handleSignals: Bool = true,
                            onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let keeper = SearchIndexKeeper(store: store, every: settings.searchIndexCheckSeconds, logger: logger)
         try await keeper.update()
@@ -59,7 +60,7 @@ public enum APIServer {
             },
             logger: quietLogger(logger)
         )
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        try await app.runService(gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [])
         logger.info("stopped")
     }
 
@@ -91,7 +92,8 @@ struct SearchIndexKeeper: Service {
     func run() async throws {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             do {
-                try await Task.sleep(for: .seconds(every))
+                // A graceful shutdown ends the wait at once (the server's stop must not wait for it).
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(every)) }
             } catch {
                 return
             }

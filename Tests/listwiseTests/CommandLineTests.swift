@@ -1,6 +1,9 @@
 // Runs the built `listwise` binary: exit codes, one-line errors, JSON summaries, and a kill
 // in the middle of an import.
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import GRDB
 import XCTest
 
@@ -270,6 +273,40 @@ final class CommandLineTests: XCTestCase {
         XCTAssertGreaterThan(rendered, 10 * blank, "report \(rendered) bytes, blank page \(blank) bytes")
     }
 
+    /// `listwise serve` in the foreground: it says where it listens, logs one line per request,
+    /// and on SIGTERM stops and exits 0.
+    func testServeAnswersLogsEachRequestAndStopsOnSIGTERM() async throws {
+        let db = path("serve.db")
+        XCTAssertEqual(try run(["sample", "--properties", "300", "--seed", "3", "--out", path("county")]).status, 0)
+        XCTAssertEqual(try run(["import", path("county"), "--db", db]).status, 0)
+        let key = try run(["apikey", "create", "crm", "--db", db]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let (process, _, err) = try launch(["serve", "--port", "0", "--db", db, "--models", path("no-models")])
+        var log = ""
+        while !log.contains("msg=serving") {
+            let data = err.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            log += String(decoding: data, as: UTF8.self)
+        }
+        let port = try XCTUnwrap(log.components(separatedBy: " port=").dropFirst().first?.prefix { $0.isNumber }, log)
+        XCTAssertTrue(log.contains("msg=\"search index built\" homes=300"), log)
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/territories")!)
+        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        let (body, response) = try await URLSession.shared.data(for: request)
+        XCTAssertEqual((response as? HTTPURLResponse)?.statusCode, 200)
+        XCTAssertEqual(String(decoding: body, as: UTF8.self), "{\"territories\":[]}")
+        let stopping = Date()
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertLessThan(Date().timeIntervalSince(stopping), 5, "nothing keeps it from stopping (the index keeper's wait ends too)")
+        log += String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let access = try XCTUnwrap(log.split(separator: "\n").first { $0.contains("msg=request") }, log)
+        for field in ["key=crm", "method=GET", "path=/v1/territories", "status=200", "request_id=", "duration_ms="] {
+            XCTAssertTrue(access.contains(field), String(access))
+        }
+        XCTAssertTrue(log.contains("msg=stopped"), log)
+    }
+
     func testExportSuppressAndCampaigns() throws {
         let db = path("export.db")
         let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -509,7 +546,7 @@ final class CommandLineTests: XCTestCase {
         let status = try run(["status", "--db", url, "--format", "json"])
         XCTAssertEqual(status.status, 0, status.stderr)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
-        XCTAssertEqual(json["migrations"] as? [String], ["v1-schema", "v2-drop-home-foreign-keys", "v3-api-keys"])
+        XCTAssertEqual(json["migrations"] as? [String], ["v1-schema", "v2-drop-home-foreign-keys", "v3-api-keys", "v4-data-api"])
         XCTAssertEqual((json["counts"] as? [String: Int])?["properties"], 0)
         XCTAssertFalse(status.stdout.contains("password"))
         let table = try run(["status", "--db", url])

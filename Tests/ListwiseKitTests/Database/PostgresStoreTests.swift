@@ -74,7 +74,7 @@ final class PostgresStoreTests: XCTestCase {
         let stores = try await [first, second]
         let applied = [try await stores[0].appliedMigrations(), try await stores[1].appliedMigrations()]
         let all = PostgresSchema.migrations.map(\.0)
-        XCTAssertEqual(all, ["v1-schema", "v2-drop-home-foreign-keys", "v3-api-keys"])
+        XCTAssertEqual(all, ["v1-schema", "v2-drop-home-foreign-keys", "v3-api-keys", "v4-data-api"])
         XCTAssertEqual(applied, [all, all])
         let counts = try await stores[0].dataCounts()
         XCTAssertEqual(counts, DataCounts(properties: 0, owners: 0, prospects: 0, events: 0))
@@ -126,7 +126,7 @@ final class PostgresStoreTests: XCTestCase {
         let location = try await freshDatabase()
         let store = try await PostgresStore.open(location)
         addTeardownBlock { await store.close() }
-        let homeTables = ["properties", "owners", "prospects", "events", "scores", "contact_history"]
+        let homeTables = ["properties", "owners", "prospects", "events", "scores", "contact_history", "search_docs"]
         var partitioned: [String: String] = [:]
         for try await (table, key) in try await store.client.query("""
             SELECT c.relname::text, pg_get_partkeydef(c.oid) FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid

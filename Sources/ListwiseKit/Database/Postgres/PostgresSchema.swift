@@ -54,8 +54,8 @@ enum PostgresSchema {
             property_id text NOT NULL,
             address     text NOT NULL,
             names       text NOT NULL DEFAULT '',
-            document    tsvector GENERATED ALWAYS AS (setweight(to_tsvector('simple', address), 'A')
-                                                      || setweight(to_tsvector('simple', names), 'B')) STORED,
+            document    tsvector GENERATED ALWAYS AS (setweight(to_tsvector('simple', \(folded("address"))), 'A')
+                                                      || setweight(to_tsvector('simple', \(folded("names"))), 'B')) STORED,
             PRIMARY KEY (property_id)
             """)
             + ["CREATE INDEX search_docs_document ON search_docs USING gin (document)", """
@@ -71,6 +71,14 @@ enum PostgresSchema {
                 built_at     timestamptz NOT NULL
             )
             """]
+    }
+
+    /// `column` in lower case without the diacritics of Latin-1 and Latin Extended-A's common
+    /// letters (upper case too: lower() changes only ASCII under the C locale), as SQLite's FTS5 (remove_diacritics 2) and the query (SearchText.words) fold them.
+    /// translate() is immutable, so a generated column may use it (unaccent() is not).
+    private static func folded(_ column: String) -> String {
+        "translate(lower(\(column)), 'àáâãäåāăąçćčďèéêëēėęěìíîïīįłñńňòóôõöøōőŕřśšşťùúûüūůűųýÿźżžÀÁÂÃÄÅĀĂĄÇĆČĎÈÉÊËĒĖĘĚÌÍÎÏĪĮŁÑŃŇÒÓÔÕÖØŌŐŔŘŚŠŞŤÙÚÛÜŪŮŰŲÝŸŹŻŽ', "
+            + "'aaaaaaaaacccdeeeeeeeeiiiiiilnnnoooooooorrssstuuuuuuuuyyzzzaaaaaaaaacccdeeeeeeeeiiiiiilnnnoooooooorrssstuuuuuuuuyyzzz')"
     }
 
     private static var v1: [String] {
