@@ -207,6 +207,9 @@ final class ServerTests: ServerTestCase {
         let onMarket = try await allPages("&run=\(run.id)&on_market=true", limit: 10)
         XCTAssertEqual(onMarket.ids, expected.filter(\.onMarket).map(\.propertyID))
         let notOnMarket = try await allPages("&run=\(run.id)&on_market=false&zip=94503&min_probability=0.05", limit: 250)
+        let likely = try await allPages("&run=\(run.id)&min_probability=0.1", limit: 50)
+        XCTAssertEqual(likely.ids, expected.filter { $0.probability >= 0.1 }.map(\.propertyID))
+        XCTAssertGreaterThan(likely.ids.count, 300, "several batches of the ranked read")
         XCTAssertEqual(notOnMarket.ids, expected.filter { !$0.onMarket && $0.zip == "94503" && $0.probability >= 0.05 }.map(\.propertyID))
     }
 

@@ -114,3 +114,38 @@ extension ScoredHome {
     /// Where this home stands in its run's order, as a cursor to go on after it.
     public func cursor(runID: Int64) -> ScoreCursor { ScoreCursor(runID: runID, rank: rank, propertyID: propertyID) }
 }
+
+/// A page of a run's scores in the run's order, from a store's two ordered reads: ranked homes
+/// after a rank (`ranked`), and on-market homes (no rank) after a property id (`unranked`).
+enum ScorePaging {
+    /// Ranked homes are read in batches without the probability filter: probability never rises
+    /// with rank, so the homes at or above `minProbability` are a prefix of the ranking and the
+    /// read stops at the first home below it (a filter in SQL would scan the rest of the run,
+    /// 1M rows, to learn that nothing more matches).
+    static func page(filter: ScoreFilter, after cursor: ScoreCursor?, limit: Int,
+                     ranked: (_ afterRank: Int, _ filter: ScoreFilter, _ limit: Int) async throws -> [ScoredHome],
+                     unranked: (_ afterProperty: String?, _ filter: ScoreFilter, _ limit: Int) async throws -> [ScoredHome]) async throws -> [ScoredHome] {
+        var homes: [ScoredHome] = []
+        if filter.onMarket != true, cursor == nil || cursor?.rank != nil {
+            var rankFilter = filter
+            rankFilter.minProbability = nil
+            var after = cursor?.rank ?? 0
+            let minimum = filter.minProbability ?? -1
+            reading: while homes.count < limit {
+                let wanted = limit - homes.count
+                let batch = try await ranked(after, rankFilter, filter.minProbability == nil ? wanted : max(wanted, 256))
+                for home in batch {
+                    if home.probability < minimum { break reading }
+                    homes.append(home)
+                    if homes.count == limit { break reading }
+                }
+                guard let last = batch.last?.rank, batch.count >= (filter.minProbability == nil ? wanted : max(wanted, 256)) else { break }
+                after = last
+            }
+        }
+        if homes.count < limit, filter.onMarket != false, filter.tier == nil {
+            homes += try await unranked(cursor?.rank == nil ? cursor?.propertyID : nil, filter, limit - homes.count)
+        }
+        return homes
+    }
+}

@@ -17,16 +17,11 @@ extension PostgresStore {
     }
 
     public func scoresPage(runID: Int64, filter: ScoreFilter, after cursor: ScoreCursor?, limit: Int) async throws -> [ScoredHome] {
-        var homes: [ScoredHome] = []
-        if filter.onMarket != true, cursor == nil || cursor?.rank != nil {
-            homes = try await scorePage(runID: runID, ranked: true, afterRank: cursor?.rank ?? 0, afterProperty: nil, filter: filter, limit: limit)
-        }
-        if homes.count < limit, filter.onMarket != false, filter.tier == nil {
-            let after = cursor?.rank == nil ? cursor?.propertyID : nil
-            homes += try await scorePage(runID: runID, ranked: false, afterRank: 0, afterProperty: after, filter: filter,
-                                         limit: limit - homes.count)
-        }
-        return homes
+        try await ScorePaging.page(filter: filter, after: cursor, limit: limit, ranked: { after, filter, limit in
+            try await self.scorePage(runID: runID, ranked: true, afterRank: after, afterProperty: nil, filter: filter, limit: limit)
+        }, unranked: { after, filter, limit in
+            try await self.scorePage(runID: runID, ranked: false, afterRank: 0, afterProperty: after, filter: filter, limit: limit)
+        })
     }
 
     /// Ranked homes after `afterRank` by rank, or on-market homes (no rank) after `afterProperty`

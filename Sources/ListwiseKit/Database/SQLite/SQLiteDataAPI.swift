@@ -14,18 +14,16 @@ extension AppDatabase {
     }
 
     public func scoresPage(runID: Int64, filter: ScoreFilter, after cursor: ScoreCursor?, limit: Int) async throws -> [ScoredHome] {
-        try await concurrentRead { db in
-            var homes: [ScoredHome] = []
-            // Ranked homes by rank (scores_by_rank), then on-market homes (rank NULL) by property id.
-            if filter.onMarket != true, cursor == nil || cursor?.rank != nil {
-                homes = try Self.scorePage(db, runID: runID, ranked: true, after: cursor.map { "\($0.rank ?? 0)" }, filter: filter, limit: limit)
+        // A run never changes once written: its pieces may come from separate reads.
+        try await ScorePaging.page(filter: filter, after: cursor, limit: limit, ranked: { after, filter, limit in
+            try await self.concurrentRead { db in
+                try Self.scorePage(db, runID: runID, ranked: true, after: String(after), filter: filter, limit: limit)
             }
-            if homes.count < limit, filter.onMarket != false, filter.tier == nil {
-                let after = cursor?.rank == nil ? cursor?.propertyID : nil
-                homes += try Self.scorePage(db, runID: runID, ranked: false, after: after, filter: filter, limit: limit - homes.count)
+        }, unranked: { after, filter, limit in
+            try await self.concurrentRead { db in
+                try Self.scorePage(db, runID: runID, ranked: false, after: after, filter: filter, limit: limit)
             }
-            return homes
-        }
+        })
     }
 
     private static func scorePage(_ db: Database, runID: Int64, ranked: Bool, after: String?, filter: ScoreFilter,
