@@ -93,14 +93,23 @@ struct ScoreResource: Encodable {
     }
 }
 
+/// Written by `json()` (ScoresPageJSON.swift); `Encodable` is the reference it is tested against.
 struct ScoresPageResource: Encodable {
     var territory: String
     var run: RunResource
-    var homes: [ScoreResource]
+    var homes: [ScoredHome]
     /// The cursor of the next page; absent on the last page.
     var nextCursor: String?
 
     enum CodingKeys: String, CodingKey { case territory, run, homes, nextCursor = "next_cursor" }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(territory, forKey: .territory)
+        try container.encode(run, forKey: .run)
+        try container.encode(homes.map(ScoreResource.init), forKey: .homes)
+        try container.encodeIfPresent(nextCursor, forKey: .nextCursor)
+    }
 }
 
 struct HomeResource: Encodable {

@@ -89,8 +89,8 @@ struct DataRoutes: Sendable {
             homes.removeLast()
             next = homes.last?.cursor(runID: run.id).token
         }
-        return try json(ScoresPageResource(territory: territory.name, run: RunResource(run), homes: homes.map(ScoreResource.init),
-                                           nextCursor: next), context)
+        let page = ScoresPageResource(territory: territory.name, run: RunResource(run), homes: homes, nextCursor: next)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: page.json())))
     }
 
     @Sendable func report(_ request: Request, context: APIContext) async throws -> Response {

@@ -2,7 +2,7 @@
 // while a new run is written, problems, the rate limit, and the OpenAPI document against the router.
 import Foundation
 import Hummingbird
-import ListwiseKit
+@testable import ListwiseKit
 import Logging
 import XCTest
 @testable import ListwiseServer
@@ -315,5 +315,26 @@ final class ServerTests: ServerTestCase {
         let api = try await startServer(store)
         let served = try await api.get("/openapi.json")
         XCTAssertEqual(served.body, OpenAPIDocument.json)
+    }
+}
+
+final class ScoresPageJSONTests: XCTestCase {
+    /// The hand-written page is the document JSONEncoder makes, escapes and absent fields included.
+    func testTheHandWrittenPageParsesToJSONEncodersDocument() throws {
+        let run = RunResource(ScoreRunRecord(id: 7, modelFile: "/m/model \"a\".json", modelFingerprint: "f", territory: nil, asOf: "2025-12-28",
+                                             horizonDays: 365, startedAt: "2026-01-01T00:00:00.000Z", finishedAt: "2026-01-01T00:00:01.000Z",
+                                             rows: 3, onMarket: 1, featureCounts: nil))
+        let homes = [
+            ScoredHome(propertyID: "P1", address: "1 \"Main\" St\\ \u{1}\n\tNúñez", zip: "94610", probability: 0.30538663977925107, rank: 1,
+                       percentile: 99.9764982373678, tier: "High", onMarket: false, reason1: "owner aged 74", reason2: nil, reason3: "ñ"),
+            ScoredHome(propertyID: "P2", address: "2 Oak", zip: "94611", probability: 1e-7, rank: nil, percentile: nil, tier: nil,
+                       onMarket: true, reason1: nil, reason2: nil, reason3: nil),
+        ]
+        for next in [nil, "MTox"] as [String?] {
+            let page = ScoresPageResource(territory: "east \"bay\"", run: run, homes: homes, nextCursor: next)
+            let written = try JSONSerialization.jsonObject(with: Data(page.json())) as! NSDictionary
+            let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(page)) as! NSDictionary
+            XCTAssertEqual(written, encoded)
+        }
     }
 }

@@ -206,7 +206,8 @@ extension PostgresStore {
         for try await (propertyID, address, city, zip, latitude, longitude, names) in try await query("""
             SELECT d.property_id, p.address, p.city, p.zip, p.latitude, p.longitude, d.names
             FROM (SELECT property_id, names, ts_rank('{0.1, 0.2, 0.5, 1.0}', document, q) AS score
-                  FROM search_docs, to_tsquery('simple', \(expression)) q WHERE document @@ q
+                  FROM (SELECT property_id, names, document FROM search_docs, to_tsquery('simple', \(expression)) q
+                        WHERE document @@ q LIMIT \(SearchText.rankedMatches)) m, to_tsquery('simple', \(expression)) q
                   ORDER BY score DESC, property_id COLLATE "C" LIMIT \(SearchText.candidates)) d
             JOIN properties p ON p.property_id = d.property_id
             ORDER BY d.score DESC, d.property_id COLLATE "C"

@@ -33,7 +33,7 @@ extension AppDatabase {
 
     /// The active key whose secret is `secret`, if any.
     public func apiKey(secret: String) async throws -> APIKeyInfo? {
-        try read { db in
+        try await concurrentRead { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
                                              arguments: [APIKeySecret.hash(secret)]),
                   APIKeySecret.matches(secret, storedHash: row["key_hash"]) else { return nil }

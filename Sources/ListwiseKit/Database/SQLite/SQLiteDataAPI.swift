@@ -42,18 +42,31 @@ extension AppDatabase {
         if let minimum = filter.minProbability { conditions.append("s.probability >= ?"); arguments += [minimum] }
         arguments += [limit]
         // INDEXED BY: with a zip filter the planner would start from the zip's homes and sort them.
-        let rows = try Row.fetchAll(db, sql: """
+        // A cached statement and raw column reads: with a fresh statement and GRDB `Row`s a page of
+        // 100 cost ~0.6 ms more than a page of 1 (wrk at 1M homes: 800 against 1,700 req/s).
+        let statement = try db.cachedStatement(sql: """
             SELECT s.property_id, p.address, p.zip, s.probability, s.rank, s.percentile, s.tier, s.on_market,
                    s.reason1, s.reason2, s.reason3
             FROM scores s INDEXED BY scores_by_rank JOIN properties p ON p.property_id = s.property_id
             WHERE \(conditions.joined(separator: " AND "))
             ORDER BY \(ranked ? "s.rank" : "s.property_id") LIMIT ?
-            """, arguments: arguments)
-        return rows.map { row in
-            ScoredHome(propertyID: row["property_id"], address: row["address"], zip: row["zip"], probability: row["probability"],
-                       rank: row["rank"], percentile: row["percentile"], tier: row["tier"], onMarket: row["on_market"],
-                       reason1: row["reason1"], reason2: row["reason2"], reason3: row["reason3"])
+            """)
+        try statement.setArguments(arguments)
+        let raw = try RawStatement(db, reading: statement)
+        defer { raw.reset() }
+        let (id, address, zip, probability, rank, percentile, tier, onMarket, reason1, reason2, reason3) = (
+            try raw.column("property_id"), try raw.column("address"), try raw.column("zip"), try raw.column("probability"),
+            try raw.column("rank"), try raw.column("percentile"), try raw.column("tier"), try raw.column("on_market"),
+            try raw.column("reason1"), try raw.column("reason2"), try raw.column("reason3"))
+        var homes: [ScoredHome] = []
+        homes.reserveCapacity(limit)
+        while try raw.step() {
+            homes.append(ScoredHome(propertyID: raw.text(id) ?? "", address: raw.text(address) ?? "", zip: raw.text(zip) ?? "",
+                                    probability: raw.double(probability), rank: raw.isNull(rank) ? nil : Int(raw.int64(rank)),
+                                    percentile: raw.optionalDouble(percentile), tier: raw.text(tier), onMarket: raw.int64(onMarket) != 0,
+                                    reason1: raw.text(reason1), reason2: raw.text(reason2), reason3: raw.text(reason3)))
         }
+        return homes
     }
 
     public func home(id: String, historyLimit: Int) async throws -> HomeDetail? {
@@ -158,11 +171,12 @@ extension AppDatabase {
         return try await concurrentRead { db in
             try Row.fetchAll(db, sql: """
                 SELECT d.property_id, p.address, p.city, p.zip, p.latitude, p.longitude, d.names
-                FROM (SELECT rowid, bm25(search_fts, 2.0, 1.0) AS score FROM search_fts WHERE search_fts MATCH ?
+                FROM (SELECT rowid, score FROM (SELECT rowid, bm25(search_fts, 2.0, 1.0) AS score FROM search_fts
+                                                WHERE search_fts MATCH ? LIMIT ?)
                       ORDER BY score LIMIT ?) f
                 JOIN search_docs d ON d.id = f.rowid JOIN properties p ON p.property_id = d.property_id
                 ORDER BY f.score, d.property_id
-                """, arguments: [match, SearchText.candidates]).map { row in
+                """, arguments: [match, SearchText.rankedMatches, SearchText.candidates]).map { row in
                 let names: String = row["names"]
                 return SearchHit(propertyID: row["property_id"], address: row["address"], city: row["city"], zip: row["zip"],
                                  latitude: row["latitude"], longitude: row["longitude"], names: names.isEmpty ? [] : names.components(separatedBy: "; "), match: "exact")

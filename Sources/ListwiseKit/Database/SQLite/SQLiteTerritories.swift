@@ -1,6 +1,7 @@
 // Territories and their reports on the SQLite store (SPEC §3).
 import Foundation
 import GRDB
+import Synchronization
 
 extension AppDatabase {
     /// Saves (or replaces) a territory. Returns warnings: zips or cities no property has, or no homes inside.
@@ -80,9 +81,19 @@ extension AppDatabase {
         }
     }
 
+    private static let decodedDefinitions = Mutex<[String: TerritoryDefinition]>([:])
+
     static func decodeDefinition(_ json: String) throws -> TerritoryDefinition {
+        // Remembered by text: the server reads the territories on most requests, and decoding a
+        // definition (JSONDecoder) cost more than the rest of a page of scores.
+        if let known = decodedDefinitions.withLock({ $0[json] }) { return known }
         do {
-            return try JSONDecoder().decode(TerritoryDefinition.self, from: Data(json.utf8))
+            let definition = try JSONDecoder().decode(TerritoryDefinition.self, from: Data(json.utf8))
+            decodedDefinitions.withLock { cache in
+                if cache.count > 1000 { cache.removeAll() }
+                cache[json] = definition
+            }
+            return definition
         } catch {
             throw ListwiseError.runtime("a stored territory cannot be read: \(error.localizedDescription)")
         }
