@@ -70,18 +70,7 @@ struct DataRoutes: Sendable {
         filter.minProbability = try Parameters.double(query, "min_probability", in: 0...1)
         filter.onMarket = try Parameters.boolean(query, "on_market")
 
-        let run: ScoreRunRecord
-        if let id = cursor?.runID ?? runID {
-            guard let found = try await store.scoreRuns(territory: territory.name, limit: Int.max).first(where: { $0.id == id }) else {
-                throw APIProblem.notFound("territory \(territory.name) has no score run \(id)")
-            }
-            run = found
-        } else {
-            guard let latest = try await store.scoreRuns(territory: territory.name, limit: 1).first else {
-                throw APIProblem.notFound("territory \(territory.name) has no score run yet: run 'listwise score --territory \(territory.name)'")
-            }
-            run = latest
-        }
+        let run = try await scoreRun(of: territory, id: cursor?.runID ?? runID)
         // One more than asked: the next cursor only when there is a next page.
         var homes = try await store.scoresPage(runID: run.id, filter: filter, after: cursor, limit: limit + 1)
         var next: String?
@@ -96,15 +85,8 @@ struct DataRoutes: Sendable {
     @Sendable func report(_ request: Request, context: APIContext) async throws -> Response {
         let territory = try await allowedTerritory(context)
         let runID = try Parameters.int64(request.uri.queryParameters, "run")
-        let runs = try await store.scoreRuns(territory: territory.name, limit: Int.max)
-        if let runID, !runs.contains(where: { $0.id == runID }) {
-            throw APIProblem.notFound("territory \(territory.name) has no score run \(runID)")
-        }
-        let latest = try await store.scoreRuns(territory: territory.name, limit: 1).first
-        guard runID != nil || latest != nil else {
-            throw APIProblem.notFound("territory \(territory.name) has no score run yet")
-        }
-        let report = try await store.territoryReport(territory: territory.name, runID: runID)
+        let run = try await scoreRun(of: territory, id: runID)
+        let report = try await store.territoryReport(territory: territory.name, runID: run.id)
         return html(HTMLReport.render(report), key: try context.requireKey())
     }
 
@@ -112,14 +94,14 @@ struct DataRoutes: Sendable {
 
     @Sendable func home(_ request: Request, context: APIContext) async throws -> Response {
         let (detail, key) = try await allowedHome(context)
-        let history = try await visibleScores(detail, key: key)
+        let history = visibleScores(detail, key: key)
         return try json(HomeResource(property: detail.property, people: key.scope == .export ? detail.prospects : nil,
                                      latestScore: history.first, scores: history), context)
     }
 
     @Sendable func card(_ request: Request, context: APIContext) async throws -> Response {
         var (detail, key) = try await allowedHome(context)
-        detail.scores = try await visibleScores(detail, key: key)
+        detail.scores = visibleScores(detail, key: key)
         return html(HomeCard.render(detail, people: key.scope == .export ? detail.prospects : nil), key: key)
     }
 
@@ -281,6 +263,27 @@ struct DataRoutes: Sendable {
         return territory
     }
 
+    /// The run `id` of `territory` (one lookup by key: a cursor's run is read on every page), or
+    /// its latest run; 404 when there is none.
+    private func scoreRun(of territory: TerritoryInfo, id: Int64?) async throws -> ScoreRunRecord {
+        guard let id else {
+            guard let latest = try await store.scoreRuns(territory: territory.name, limit: 1).first else {
+                throw APIProblem.notFound("territory \(territory.name) has no score run yet: run 'listwise score --territory \(territory.name)'")
+            }
+            return latest
+        }
+        let run: ScoreRunRecord?
+        do {
+            run = try await store.scoreRun(id: id, territory: nil)
+        } catch ListwiseError.usage {
+            run = nil   // no run with that id
+        }
+        guard let run, run.territory == territory.name else {
+            throw APIProblem.notFound("territory \(territory.name) has no score run \(id)")
+        }
+        return run
+    }
+
     /// The definitions of the key's territories; nil when the key may read every home.
     private func allowedDefinitions(_ key: APIKeyInfo) async throws -> [TerritoryDefinition]? {
         guard !key.territories.isEmpty else { return nil }
@@ -306,7 +309,7 @@ struct DataRoutes: Sendable {
     }
 
     /// A limited key sees the scores of its territories' runs only.
-    private func visibleScores(_ detail: HomeDetail, key: APIKeyInfo) async throws -> [HomeRunScore] {
+    private func visibleScores(_ detail: HomeDetail, key: APIKeyInfo) -> [HomeRunScore] {
         detail.scores.filter { key.allows(territory: $0.territory) }
     }
 

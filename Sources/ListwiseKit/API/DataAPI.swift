@@ -133,13 +133,14 @@ enum ScorePaging {
             let minimum = filter.minProbability ?? -1
             reading: while homes.count < limit {
                 let wanted = limit - homes.count
-                let batch = try await ranked(after, rankFilter, filter.minProbability == nil ? wanted : max(wanted, 256))
+                let size = filter.minProbability == nil ? wanted : max(wanted, 256)
+                let batch = try await ranked(after, rankFilter, size)
                 for home in batch {
                     if home.probability < minimum { break reading }
                     homes.append(home)
                     if homes.count == limit { break reading }
                 }
-                guard let last = batch.last?.rank, batch.count >= (filter.minProbability == nil ? wanted : max(wanted, 256)) else { break }
+                guard let last = batch.last?.rank, batch.count >= size else { break }
                 after = last
             }
         }
