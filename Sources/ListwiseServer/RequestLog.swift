@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Prometheus
+import Synchronization
 
 /// The server's metrics: requests by route and status, latency by route, errors by status.
 public final class APIMetrics: Sendable {
@@ -15,18 +16,44 @@ public final class APIMetrics: Sendable {
 
     public init() {}
 
+    /// The metrics of one (method, route, status), made once: the registry's lookup by name and
+    /// labels took a lock and built the label strings on every request.
+    private struct RouteMetrics {
+        let requests: Counter
+        let duration: DurationHistogram
+        let errors: Counter?
+    }
+    private struct RouteKey: Hashable {
+        let method: String, route: String, status: Int
+    }
+    private let known = Mutex<[RouteKey: RouteMetrics]>([:])
+
     func record(method: String, route: String, status: Int, duration: Duration) {
-        let labels = [("method", method), ("route", route), ("status", String(status))]
-        registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "listwise", metricName: "http_requests", unitName: "total",
-                                                              helpText: "HTTP requests answered"), labels: labels).increment()
-        registry.makeDurationHistogram(descriptor: MetricNameDescriptor(namespace: "listwise", metricName: "http_request_duration",
-                                                                        unitName: "seconds", helpText: "Time to answer a request"),
-                                       labels: [("route", route)], buckets: Self.buckets).record(duration)
-        if status >= 400 {
-            registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "listwise", metricName: "http_errors", unitName: "total",
-                                                                  helpText: "Answers with a 4xx or 5xx status"),
-                                 labels: [("status", String(status))]).increment()
+        let key = RouteKey(method: method, route: route, status: status)
+        let metrics = known.withLock { known in
+            if let metrics = known[key] { return metrics }
+            let metrics = makeMetrics(key)
+            known[key] = metrics
+            return metrics
         }
+        metrics.requests.increment()
+        metrics.duration.record(duration)
+        metrics.errors?.increment()
+    }
+
+    private func makeMetrics(_ key: RouteKey) -> RouteMetrics {
+        let labels = [("method", key.method), ("route", key.route), ("status", String(key.status))]
+        let requests = registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "listwise", metricName: "http_requests", unitName: "total",
+                                                                             helpText: "HTTP requests answered"), labels: labels)
+        let duration = registry.makeDurationHistogram(descriptor: MetricNameDescriptor(namespace: "listwise", metricName: "http_request_duration",
+                                                                                       unitName: "seconds", helpText: "Time to answer a request"),
+                                                      labels: [("route", key.route)], buckets: Self.buckets)
+        let errors = key.status >= 400
+            ? registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "listwise", metricName: "http_errors", unitName: "total",
+                                                                    helpText: "Answers with a 4xx or 5xx status"),
+                                   labels: [("status", String(key.status))])
+            : nil
+        return RouteMetrics(requests: requests, duration: duration, errors: errors)
     }
 
     /// The Prometheus text exposition.

@@ -27,18 +27,33 @@ public struct ScoreCursor: Equatable, Sendable {
         (self.runID, self.rank, self.propertyID) = (runID, rank, propertyID)
     }
 
+    // URL-safe base64 without padding (RFC 4648 §5). The characters are swapped byte by byte:
+    // Foundation's replacingOccurrences cost ~3 % of a page request on Linux.
     public var token: String {
         let text = "\(runID):\(rank.map(String.init) ?? ""):\(propertyID)"
-        return Data(text.utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        let base64 = Data(text.utf8).base64EncodedData()
+        return String(decoding: base64.compactMap { byte -> UInt8? in
+            switch byte {
+            case UInt8(ascii: "+"): UInt8(ascii: "-")
+            case UInt8(ascii: "/"): UInt8(ascii: "_")
+            case UInt8(ascii: "="): nil
+            default: byte
+            }
+        }, as: UTF8.self)
     }
 
     /// nil for a token this API did not make.
     public init?(token: String) {
-        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard token.count <= 400, let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
+        guard token.utf8.count <= 400 else { return nil }
+        var base64 = token.utf8.map { byte -> UInt8 in
+            switch byte {
+            case UInt8(ascii: "-"): UInt8(ascii: "+")
+            case UInt8(ascii: "_"): UInt8(ascii: "/")
+            default: byte
+            }
+        }
+        while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
+        guard let data = Data(base64Encoded: Data(base64)), let text = String(data: data, encoding: .utf8) else { return nil }
         let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, let run = Int64(parts[0]), run > 0, !parts[2].isEmpty else { return nil }
         if parts[1].isEmpty {

@@ -1,6 +1,7 @@
 // API keys on the SQLite store (APIKeys.swift): made, listed, revoked, and found by a secret's hash.
 import Foundation
 import GRDB
+import Synchronization
 
 extension AppDatabase {
     public func createAPIKey(name: String, scope: APIScope, territories: [String], allowedOrigins: [String],
@@ -33,16 +34,29 @@ extension AppDatabase {
 
     /// The active key whose secret is `secret`, if any.
     public func apiKey(secret: String) async throws -> APIKeyInfo? {
-        try await concurrentRead { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
+        // On the caller's thread by a cached statement: one row by key, read on every request.
+        try read { db in
+            guard let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL"),
                                              arguments: [APIKeySecret.hash(secret)]),
                   APIKeySecret.matches(secret, storedHash: row["key_hash"]) else { return nil }
             return try Self.apiKey(row)
         }
     }
 
+    private static let decodedLists = Mutex<[String: [String]]>([:])
+
     private static func apiKey(_ row: Row) throws -> APIKeyInfo {
-        let decode = { (text: String) in try JSONDecoder().decode([String].self, from: Data(text.utf8)) }
+        let decode = { (text: String) in
+            // Read on every request: no JSONDecoder for the common empty list, and each list decoded once.
+            if text == "[]" { return [String]() }
+            if let known = decodedLists.withLock({ $0[text] }) { return known }
+            let list = try JSONDecoder().decode([String].self, from: Data(text.utf8))
+            decodedLists.withLock { cache in
+                if cache.count > 1000 { cache.removeAll() }
+                cache[text] = list
+            }
+            return list
+        }
         return APIKeyInfo(name: row["name"], scope: APIScope(rawValue: row["scope"]) ?? .read,
                           territories: try decode(row["territories"]), allowedOrigins: try decode(row["allowed_origins"]),
                           createdAt: row["created_at"], revokedAt: row["revoked_at"])

@@ -1,15 +1,22 @@
 // The Data API's reads on the SQLite store (DataAPI.swift, Search.swift): keyset pages of a
 // run's scores, one home, exports, and the search index (FTS5 over one document a home).
-// Reads run on the pool's reader connections (`concurrentRead`), many requests at once.
+// Reads run on the pool's reader connections (`concurrentRead`), many requests at once; reads of a
+// few rows by key run on the caller's thread.
 import Foundation
 import GRDB
 
 extension AppDatabase {
+    /// A read of a few rows by key: on the caller's thread, by a cached statement (the API reads
+    /// the latest run on every page; a hop to the read queue and a fresh statement cost more
+    /// than the read).
     public func scoreRuns(territory: String?, limit: Int) async throws -> [ScoreRunRecord] {
-        try await concurrentRead { db in
-            var request = ScoreRunRecord.order(ScoreRunRecord.Columns.id.desc).limit(limit)
-            if let territory { request = request.filter(ScoreRunRecord.Columns.territory == territory) }
-            return try request.fetchAll(db)
+        try read { db in
+            if let territory {
+                let statement = try db.cachedStatement(sql: "SELECT * FROM score_runs WHERE territory = ? ORDER BY id DESC LIMIT ?")
+                return try ScoreRunRecord.fetchAll(statement, arguments: [territory, limit])
+            }
+            return try ScoreRunRecord.fetchAll(try db.cachedStatement(sql: "SELECT * FROM score_runs ORDER BY id DESC LIMIT ?"),
+                                               arguments: [limit])
         }
     }
 

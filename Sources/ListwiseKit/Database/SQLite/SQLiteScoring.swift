@@ -140,7 +140,9 @@ extension AppDatabase {
     public func scoreRun(id: Int64?, territory: String?) throws -> ScoreRunRecord {
         try read { db in
             if let id {
-                guard let run = try ScoreRunRecord.fetchOne(db, key: id) else { throw ListwiseError.usage("no score run \(id)") }
+                // A cached statement: the Data API reads a cursor's run on every page.
+                guard let run = try ScoreRunRecord.fetchOne(try db.cachedStatement(sql: "SELECT * FROM score_runs WHERE id = ?"), arguments: [id])
+                else { throw ListwiseError.usage("no score run \(id)") }
                 return run
             }
             var request = ScoreRunRecord.order(ScoreRunRecord.Columns.id.desc)

@@ -35,7 +35,7 @@ extension AppDatabase {
 
     public func territories() throws -> [TerritoryInfo] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT name, definition, created_at FROM territories ORDER BY name").map { row in
+            try Row.fetchAll(try db.cachedStatement(sql: "SELECT name, definition, created_at FROM territories ORDER BY name")).map { row in
                 TerritoryInfo(name: row["name"], definition: try Self.decodeDefinition(row["definition"]), createdAt: row["created_at"])
             }
         }
