@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // OpenBLAS + LAPACK from Debian's libopenblas-dev; only LinearAlgebra/ imports it.
@@ -42,11 +43,21 @@ let package = Package(
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
             ]
         ),
+        // Webhook delivery (SPEC §9): the outbox's deliveries posted, signed and retried.
+        .target(
+            name: "ListwiseWebhooks",
+            dependencies: [
+                "ListwiseKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The Data API (SPEC §8): routes over the Store boundary; no SQL here.
         .target(
             name: "ListwiseServer",
             dependencies: [
                 "ListwiseKit",
+                "ListwiseWebhooks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -59,6 +70,7 @@ let package = Package(
             dependencies: [
                 "ListwiseKit",
                 "ListwiseServer",
+                "ListwiseWebhooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -76,7 +88,9 @@ let package = Package(
         .testTarget(
             name: "ListwiseServerTests",
             dependencies: [
-                "ListwiseServer", "ListwiseKit", .product(name: "Logging", package: "swift-log"),
+                "ListwiseServer", "ListwiseKit", "ListwiseWebhooks", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),

@@ -1,10 +1,11 @@
 // The Data API server (SPEC §8): `listwise serve`. Hummingbird 2 over the Store boundary, so
 // it serves a SQLite file or a PostgreSQL store alike. Runs in the foreground as a
-// ServiceGroup (the server and the search-index keeper); SIGTERM or SIGINT stops taking
+// ServiceGroup (the server, the search-index keeper and the webhook deliverer); SIGTERM or SIGINT stops taking
 // connections, lets the requests in flight finish, then returns.
 import Foundation
 import Hummingbird
 import ListwiseKit
+import ListwiseWebhooks
 import Logging
 import ServiceLifecycle
 
@@ -17,6 +18,9 @@ public struct ServeSettings: Sendable {
     public var rateLimitPerSecond = 100
     /// How often the search index is checked against the imports (rebuilt when they changed homes or people).
     public var searchIndexCheckSeconds = 30.0
+    /// Webhook deliveries: the retry schedule, and how often the outbox is checked (seconds).
+    public var webhookSchedule = RetrySchedule()
+    public var webhookCheckSeconds = 1.0
 
     public init() {}
 }
@@ -52,7 +56,8 @@ public enum APIServer {
         let app = Application(
             router: router(store: store, settings: settings, metrics: metrics, logger: logger),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "listwise"),
-            services: [keeper],
+            services: [keeper, WebhookService(store: store, schedule: settings.webhookSchedule, every: settings.webhookCheckSeconds,
+                                              logger: logger)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.port
                 logger.info("serving", metadata: ["host": .string(settings.host), "port": .stringConvertible(port), "store": .string(store.storeDescription)])
@@ -103,5 +108,32 @@ struct SearchIndexKeeper: Service {
                 logger.error("search index not rebuilt", metadata: ["error": "\(error)"])
             }
         }
+    }
+}
+
+/// Delivers the webhook outbox while the server runs (a pass every `every` seconds); a graceful
+/// shutdown ends the wait at once. A post in flight at shutdown is cancelled unrecorded: it goes
+/// again on the next start (at least once).
+struct WebhookService: Service {
+    let store: any Store
+    let schedule: RetrySchedule
+    let every: Double
+    let logger: Logger
+
+    func run() async throws {
+        let deliverer = WebhookDeliverer(store: store, schedule: schedule, logger: logger)
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            do {
+                _ = try await cancelWhenGracefulShutdown { try await deliverer.deliverDue() }
+            } catch {
+                if !Task.isShuttingDownGracefully { logger.error("webhook delivery pass failed", metadata: ["error": "\(error)"]) }
+            }
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(every)) }
+            } catch {
+                break
+            }
+        }
+        await deliverer.shutdown()
     }
 }

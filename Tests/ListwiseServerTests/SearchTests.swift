@@ -146,41 +146,4 @@ final class SearchTests: ServerTestCase {
         XCTAssertEqual(sqliteHome?.property, postgresHome?.property)
         XCTAssertEqual(sqliteHome?.prospects, postgresHome?.prospects)
     }
-
-    /// A store on a fresh database, closed (after the server stops) at the end of the test.
-    func openPostgres() async throws -> PostgresStore {
-        let store = try await PostgresStore.open(try await freshPostgres())
-        cleanUps.append { await store.close() }
-        return store
-    }
-
-    /// A fresh database on the test server (LISTWISE_TEST_POSTGRES_URL, which .ci/run starts),
-    /// dropped after the test; a missing server fails the test.
-    func freshPostgres() async throws -> PostgresLocation {
-        guard let url = ProcessInfo.processInfo.environment["LISTWISE_TEST_POSTGRES_URL"], !url.isEmpty else {
-            XCTFail("LISTWISE_TEST_POSTGRES_URL is not set: run the tests with 'bash .ci/run', which starts a PostgreSQL server")
-            throw XCTSkip("no server")
-        }
-        let admin = try PostgresLocation(url: url)
-        var location = admin
-        location.database = "lw_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
-        let name = location.database
-        try await Self.onServer(admin) { try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Self.logger) }
-        cleanUps.append {
-            try? await Self.onServer(admin) {
-                try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: Self.logger)
-            }
-        }
-        return location
-    }
-
-    static let logger = Logger(label: "listwise.tests")
-
-    static func onServer(_ location: PostgresLocation, _ body: (PostgresConnection) async throws -> Void) async throws {
-        let configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
-                                                             password: location.password, database: location.database, tls: .disable)
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
-        do { try await body(connection) } catch { try? await connection.close(); throw error }
-        try await connection.close()
-    }
 }

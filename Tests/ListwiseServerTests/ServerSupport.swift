@@ -6,6 +6,7 @@ import FoundationNetworking
 #endif
 import ListwiseKit
 import Logging
+import PostgresNIO
 import XCTest
 @testable import ListwiseServer
 
@@ -62,11 +63,12 @@ class ServerTestCase: XCTestCase {
     }
 
     /// Starts the server on `store` on a free port; stopped at the end of the test.
-    func startServer(_ store: any Store, rateLimit: Int = 0) async throws -> APIClient {
+    func startServer(_ store: any Store, rateLimit: Int = 0, configure: (inout ServeSettings) -> Void = { _ in }) async throws -> APIClient {
         var settings = ServeSettings()
         settings.port = 0
         settings.rateLimitPerSecond = rateLimit
         settings.modelsFolder = repositoryRoot + "/Models"
+        configure(&settings)
         var logger = Logger(label: "listwise.tests")
         // Cancelling the server at the end of a test makes Hummingbird log errors about closed channels.
         logger.logLevel = .critical
@@ -121,5 +123,45 @@ struct APIClient {
         var headers: [String: String] = [:]
         for (name, value) in http.allHeaderFields { headers["\(name)".lowercased()] = "\(value)" }
         return Answer(status: http.statusCode, headers: headers, body: data)
+    }
+}
+
+// PostgreSQL for the tests that run on both stores.
+extension ServerTestCase {
+    /// A store on a fresh database, closed (after the server stops) at the end of the test.
+    func openPostgres() async throws -> PostgresStore {
+        let store = try await PostgresStore.open(try await freshPostgres())
+        cleanUps.append { await store.close() }
+        return store
+    }
+
+    /// A fresh database on the test server (LISTWISE_TEST_POSTGRES_URL, which .ci/run starts),
+    /// dropped after the test; a missing server fails the test.
+    func freshPostgres() async throws -> PostgresLocation {
+        guard let url = ProcessInfo.processInfo.environment["LISTWISE_TEST_POSTGRES_URL"], !url.isEmpty else {
+            XCTFail("LISTWISE_TEST_POSTGRES_URL is not set: run the tests with 'bash .ci/run', which starts a PostgreSQL server")
+            throw XCTSkip("no server")
+        }
+        let admin = try PostgresLocation(url: url)
+        var location = admin
+        location.database = "lw_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
+        let name = location.database
+        try await Self.onServer(admin) { try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Self.logger) }
+        cleanUps.append {
+            try? await Self.onServer(admin) {
+                try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: Self.logger)
+            }
+        }
+        return location
+    }
+
+    static let logger = Logger(label: "listwise.tests")
+
+    static func onServer(_ location: PostgresLocation, _ body: (PostgresConnection) async throws -> Void) async throws {
+        let configuration = PostgresConnection.Configuration(host: location.host, port: location.port, username: location.user,
+                                                             password: location.password, database: location.database, tls: .disable)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        do { try await body(connection) } catch { try? await connection.close(); throw error }
+        try await connection.close()
     }
 }

@@ -72,6 +72,23 @@ public protocol Store: Sendable {
     /// when `typos`), best first; names always filled (the caller strips them).
     func searchIndex(_ terms: [SearchTerm], includeNames: Bool, typos: Bool) async throws -> [SearchHit]
 
+    // Webhooks (SPEC §9): endpoints, the outbox of events (written inside the transactions of
+    // score runs, exports and refreshes), and their deliveries (Webhooks.swift)
+    /// Adds an endpoint; returns its id and its signing secret (shown once).
+    func addWebhook(url: String, events: [WebhookEventType], territories: [String], allowHTTP: Bool, now: Date) async throws -> NewWebhook
+    /// The endpoints not removed, by id.
+    func webhooks() async throws -> [WebhookEndpoint]
+    /// Removes endpoint `id`; its pending deliveries are cancelled.
+    func removeWebhook(id: Int64, now: Date) async throws
+    /// Queues a `ping` event for endpoint `id` alone; returns the event id.
+    func queuePing(webhookID: Int64, now: Date) async throws -> String
+    /// The head of each endpoint's queue (its oldest pending delivery) when it is due at `now`.
+    func dueDeliveries(now: Date) async throws -> [DueDelivery]
+    /// Records an attempt made at `at` and what became of it.
+    func recordDeliveryAttempt(_ delivery: DueDelivery, outcome: DeliveryOutcome, at: Date) async throws
+    /// Deliveries, newest event first (only the failed ones when `failedOnly`).
+    func webhookDeliveries(failedOnly: Bool, limit: Int) async throws -> [WebhookDeliveryInfo]
+
     // Refresh: one at a time per store
     /// Takes the refresh lock, runs `body` (given the pid of a dead holder whose lock was taken
     /// over, when the store can tell), releases it; `ListwiseError.lockHeld` (exit 3) at once

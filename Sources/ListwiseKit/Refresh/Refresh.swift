@@ -40,6 +40,8 @@ public struct RefreshReport: Codable, Equatable, Sendable {
     public var scoreRuns: [Int64] = []
     public var staleLockTakenOver: Int32?
 
+    public init() {}
+
     enum CodingKeys: String, CodingKey {
         case processed, failed, retrained, model, keptOldModel = "kept_old_model", scoreRuns = "score_runs"
         case staleLockTakenOver = "stale_lock_taken_over"

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import ListwiseKit
+import ListwiseWebhooks
 
 struct RefreshCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +14,7 @@ struct RefreshCommand: AsyncParsableCommand {
             Retrains when the newest model in Models/ is older than --retrain-after days (and keeps the old one if the \
             new one validates worse), then rescores every property and every defined territory (or only each --territory). Never prompts. Holds a lock \
             (DB.refresh.lock) for its whole run; a lock left by a killed run is taken over. One structured log line per \
-            step on stderr. Exit codes: 0 ok; 1 a file was refused or a step failed (the log says which); 2 bad options; \
+            step on stderr. Webhook events (refresh.completed or refresh.failed, score_run.completed) are delivered at the end. Exit codes: 0 ok; 1 a file was refused or a step failed (the log says which); 2 bad options; \
             3 another refresh holds the lock.
 
             Example (crontab, every night at 02:15):
@@ -43,7 +44,20 @@ struct RefreshCommand: AsyncParsableCommand {
         settings.territories = territory
         settings.modelsFolder = models
         settings.marketRates = try asOf.rates()
-        let report = try await database.withStore { try await $0.refresh(settings, logger: logger) }
+        let report = try await database.withStore { store in
+            let result: Result<RefreshReport, Error>
+            do { result = .success(try await store.refresh(settings, logger: logger)) } catch { result = .failure(error) }
+            // The refresh's events (refresh.failed too) go out now; a receiver that fails is retried by
+            // a later refresh, 'webhook deliver' or 'serve'. Not when another refresh holds the lock.
+            if case .failure(ListwiseError.lockHeld) = result {} else {
+                do {
+                    try await WebhookDeliverer.deliverPending(store: store, logger: logger)
+                } catch {
+                    logger.error("webhook delivery failed", metadata: ["step": "webhooks", "error": "\(error)"])
+                }
+            }
+            return try result.get()
+        }
         if !report.failed.isEmpty {
             throw ListwiseError.runtime("refused: " + report.failed.keys.sorted().map { "\($0) (\(report.failed[$0]!))" }.joined(separator: "; "))
         }

@@ -10,7 +10,7 @@ struct StatusCommand: AsyncParsableCommand {
         discussion: """
             Reads the database and the newest model in Models/ (or --model); writes to stdout. Drift is the population \
             stability index (PSI) of each feature between the model's training snapshots and its latest score run; \
-            above 0.25 it is flagged. --format json for monitoring.
+            above 0.25 it is flagged. Webhooks: endpoints, deliveries pending and failed. --format json for monitoring.
 
             Example:
               listwise status --format json
@@ -26,9 +26,11 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let modelFile = model ?? (try? AppDatabase.newestModel(in: models).path)
-        let (status, migrations, storeName) = try await database.withStore { store in
-            (try await store.status(modelFile: modelFile, now: Date()), try await store.appliedMigrations(), store.storeDescription)
+        let (status, migrations, storeName, webhooks) = try await database.withStore { store in
+            (try await store.status(modelFile: modelFile, now: Date()), try await store.appliedMigrations(), store.storeDescription,
+             try await store.webhooks())
         }
+        let (pending, failed) = (webhooks.map(\.pending).reduce(0, +), webhooks.map(\.failed).reduce(0, +))
         let out = FileHandle.standardOutput
         func line(_ text: String) { out.write(Data((text + "\n").utf8)) }
         switch format {
@@ -40,6 +42,7 @@ struct StatusCommand: AsyncParsableCommand {
             var object = try JSONSerialization.jsonObject(with: encoder.encode(status)) as? [String: Any] ?? [:]
             object["store"] = storeName
             object["migrations"] = migrations
+            object["webhooks"] = ["endpoints": webhooks.count, "pending_deliveries": pending, "failed_deliveries": failed]
             out.write(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted]) + Data("\n".utf8))
         case .table:
             line("store: \(storeName) (schema \(migrations.last ?? "none"))")
@@ -54,6 +57,8 @@ struct StatusCommand: AsyncParsableCommand {
             } else {
                 line("model: none")
             }
+            line("webhooks: " + (webhooks.isEmpty ? "none" : "\(webhooks.count) endpoint\(webhooks.count == 1 ? "" : "s"), \(pending) deliveries pending, "
+                 + "\(failed) failed" + (failed > 0 ? " (given up after 24 hours: see 'listwise webhook deliveries --failed')" : "")))
             line("drift: " + (status.driftNote ?? ""))
             for d in status.drift {
                 line("  " + d.feature.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: " PSI %.3f", d.psi)

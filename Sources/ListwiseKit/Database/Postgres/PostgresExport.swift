@@ -77,6 +77,7 @@ extension PostgresStore {
             SELECT property_id, \(exportID), prospect_id FROM prospects WHERE prospect_id = ANY(\(export.prospectIDs))
             ON CONFLICT DO NOTHING
             """, logger: logger)
+        try await recordEvent(.export(export, exportID: exportID, destination: destination, now: settings.now), on: connection)
     }
 
     /// The candidates of the run's homes that pass `filter`, in the order SQLite's export puts

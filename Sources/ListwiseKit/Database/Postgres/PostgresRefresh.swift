@@ -52,8 +52,17 @@ extension PostgresStore {
     /// lock was free).
     public func startRefreshRun(at now: Date) async throws -> Int64 {
         try await inTransaction { connection in
+            // A killed run never said it failed: its refresh.failed event goes now.
+            var killed: [Int64] = []
+            for try await id in try await connection.query("SELECT id FROM refresh_runs WHERE status = 'running' ORDER BY id FOR UPDATE",
+                                                            logger: logger).decode(Int64.self) {
+                killed.append(id)
+            }
+            for id in killed {
+                try await recordEvent(.refresh(id: id, status: "failed", report: RefreshReport(), error: AppDatabase.interrupted, now: now), on: connection)
+            }
             try await connection.query("""
-                UPDATE refresh_runs SET status = 'failed', error = 'interrupted: the run was killed' WHERE status = 'running'
+                UPDATE refresh_runs SET status = 'failed', error = \(AppDatabase.interrupted) WHERE status = 'running'
                 """, logger: logger)
             for try await id in try await connection.query("""
                 INSERT INTO refresh_runs (started_at, status) VALUES (\(now), 'running') RETURNING id
@@ -66,8 +75,11 @@ extension PostgresStore {
 
     public func finishRefreshRun(_ id: Int64, status: String, report: RefreshReport, error: String?) async throws {
         let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
-        try await query("""
-            UPDATE refresh_runs SET finished_at = \(Date()), status = \(status), report = \(json)::jsonb, error = \(error) WHERE id = \(id)
-            """)
+        try await inTransaction { connection in
+            try await connection.query("""
+                UPDATE refresh_runs SET finished_at = \(Date()), status = \(status), report = \(json)::jsonb, error = \(error) WHERE id = \(id)
+                """, logger: logger)
+            try await recordEvent(.refresh(id: id, status: status, report: report, error: error, now: Date()), on: connection)
+        }
     }
 }

@@ -9,7 +9,7 @@ enum PostgresSchema {
 
     /// (identifier, statements), in order. A shipped migration is never edited; add a new one.
     static var migrations: [(String, [String])] {
-        [("v1-schema", v1), ("v2-drop-home-foreign-keys", v2), ("v3-api-keys", v3), ("v4-data-api", v4)]
+        [("v1-schema", v1), ("v2-drop-home-foreign-keys", v2), ("v3-api-keys", v3), ("v4-data-api", v4), ("v5-webhooks", v5)]
     }
 
     /// `CREATE TABLE name (...) PARTITION BY HASH (property_id)` and its partitions.
@@ -42,6 +42,44 @@ enum PostgresSchema {
             revoked_at      timestamptz
         )
         """]
+    }
+
+    /// Webhooks (SPEC §9): endpoints, the outbox of events, one delivery per (endpoint, event);
+    /// small tables (Citus reference tables).
+    private static var v5: [String] {
+        ["""
+        CREATE TABLE webhook_endpoints (
+            id          bigserial PRIMARY KEY,
+            url         text NOT NULL CHECK (url LIKE 'http://%' OR url LIKE 'https://%'),
+            secret      text NOT NULL CHECK (secret <> ''),
+            events      text[] NOT NULL,
+            territories text[] NOT NULL DEFAULT '{}',
+            created_at  timestamptz NOT NULL,
+            removed_at  timestamptz
+        )
+        """, """
+        CREATE TABLE webhook_events (
+            seq        bigserial PRIMARY KEY,
+            id         text NOT NULL UNIQUE,
+            type       text NOT NULL,
+            territory  text,
+            created_at timestamptz NOT NULL,
+            body       text NOT NULL
+        )
+        """, """
+        CREATE TABLE webhook_deliveries (
+            endpoint_id      bigint NOT NULL REFERENCES webhook_endpoints(id),
+            event_seq        bigint NOT NULL REFERENCES webhook_events(seq),
+            status           text NOT NULL CHECK (status IN ('pending', 'delivered', 'failed', 'cancelled')),
+            attempts         integer NOT NULL DEFAULT 0,
+            next_attempt_at  timestamptz NOT NULL,
+            first_attempt_at timestamptz,
+            last_attempt_at  timestamptz,
+            last_status      integer,
+            last_error       text,
+            PRIMARY KEY (endpoint_id, event_seq)
+        )
+        """, "CREATE INDEX webhook_deliveries_by_status ON webhook_deliveries (status, endpoint_id, event_seq)"]
     }
 
     /// The Data API (SPEC §8): pages of a run's scores by keyset in rank order (the run's index

@@ -82,6 +82,7 @@ extension PostgresStore {
                            feature_counts = \(featureCounts)::jsonb
                     WHERE id = \(summary.runID)
                     """, logger: logger)
+                try await self.recordEvent(.scoreRun(summary, settings: settings, now: Date()), on: connection)
             }
         } catch {
             throw describe(error)

@@ -241,6 +241,43 @@ extension AppDatabase {
                 );
                 """)
         }
+        // Webhooks (SPEC §9): endpoints (the secret kept: it signs), the outbox of events (body made
+        // once, so every retry posts the same bytes and id), one delivery per (endpoint, event),
+        // delivered in event order per endpoint. Times to compare are unix seconds.
+        migrator.registerMigration("v9-webhooks") { db in
+            try db.execute(sql: """
+                CREATE TABLE webhook_endpoints (
+                    id          INTEGER PRIMARY KEY,
+                    url         TEXT NOT NULL CHECK (url LIKE 'http://%' OR url LIKE 'https://%'),
+                    secret      TEXT NOT NULL CHECK (secret <> ''),
+                    events      TEXT NOT NULL,
+                    territories TEXT NOT NULL DEFAULT '[]',
+                    created_at  TEXT NOT NULL,
+                    removed_at  TEXT
+                );
+                CREATE TABLE webhook_events (
+                    seq        INTEGER PRIMARY KEY,
+                    id         TEXT NOT NULL UNIQUE,
+                    type       TEXT NOT NULL,
+                    territory  TEXT,
+                    created_at TEXT NOT NULL,
+                    body       TEXT NOT NULL
+                );
+                CREATE TABLE webhook_deliveries (
+                    endpoint_id      INTEGER NOT NULL REFERENCES webhook_endpoints(id),
+                    event_seq        INTEGER NOT NULL REFERENCES webhook_events(seq),
+                    status           TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed', 'cancelled')),
+                    attempts         INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at  REAL NOT NULL,
+                    first_attempt_at REAL,
+                    last_attempt_at  TEXT,
+                    last_status      INTEGER,
+                    last_error       TEXT,
+                    PRIMARY KEY (endpoint_id, event_seq)
+                ) WITHOUT ROWID;
+                CREATE INDEX webhook_deliveries_by_status ON webhook_deliveries(status, endpoint_id, event_seq);
+                """)
+        }
         return migrator
     }
 }

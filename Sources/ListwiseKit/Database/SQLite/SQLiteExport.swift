@@ -76,6 +76,7 @@ extension AppDatabase {
             // Raw binds: one row a prospect, 100k+ for a large mailing.
             let insert = try RawStatement(db, sql: "INSERT OR IGNORE INTO contact_history (export_id, prospect_id) VALUES (?, ?)", persistent: true)
             for id in export.prospectIDs { try insert.run([.integer(Int(exportID)), .text(id)]) }
+            try Self.recordEvent(.export(export, exportID: exportID, destination: destination, now: export.settings.now), db)
             try beforeCommit()
         }
     }

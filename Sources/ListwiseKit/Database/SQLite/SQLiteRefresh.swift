@@ -24,11 +24,17 @@ extension AppDatabase {
     /// lock was free).
     public func startRefreshRun(at now: Date) throws -> Int64 {
         try write { db -> Int64 in
-            try db.execute(sql: "UPDATE refresh_runs SET status = 'failed', error = 'interrupted: the run was killed' WHERE status = 'running'")
+            // A killed run never said it failed: its refresh.failed event goes now.
+            for id in try Int64.fetchAll(db, sql: "SELECT id FROM refresh_runs WHERE status = 'running' ORDER BY id") {
+                try Self.recordEvent(.refresh(id: id, status: "failed", report: RefreshReport(), error: Self.interrupted, now: now), db)
+            }
+            try db.execute(sql: "UPDATE refresh_runs SET status = 'failed', error = ? WHERE status = 'running'", arguments: [Self.interrupted])
             try db.execute(sql: "INSERT INTO refresh_runs (started_at, status) VALUES (?, 'running')", arguments: [Self.timestamp(now)])
             return db.lastInsertedRowID
         }
     }
+
+    static let interrupted = "interrupted: the run was killed"
 
     static func seconds(since start: Date) -> Logger.MetadataValue {
         .string(String(format: "%.3f", Date().timeIntervalSince(start)))
@@ -39,6 +45,7 @@ extension AppDatabase {
         try write { db in
             try db.execute(sql: "UPDATE refresh_runs SET finished_at = ?, status = ?, report = ?, error = ? WHERE id = ?",
                            arguments: [Self.timestamp(Date()), status, json, error, id])
+            try Self.recordEvent(.refresh(id: id, status: status, report: report, error: error, now: Date()), db)
         }
     }
 

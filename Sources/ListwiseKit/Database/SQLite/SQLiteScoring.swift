@@ -76,6 +76,7 @@ extension AppDatabase {
                 summary.tierCounts = ranking.tierCounts(high: settings.highShare, medium: settings.mediumShare)
                 try db.execute(sql: "UPDATE score_runs SET finished_at = ?, rows = ?, on_market = ?, feature_counts = ? WHERE id = ?",
                                arguments: [Self.timestamp(Date()), summary.rows, summary.onMarket, try profileCounts?.json(), runID])
+                try Self.recordEvent(.scoreRun(summary, settings: settings, now: Date()), db)
                 return .commit
             }
         }
