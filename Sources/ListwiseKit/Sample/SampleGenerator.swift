@@ -13,6 +13,8 @@ public struct SampleSettings: Sendable {
     public var startYear = 1995
     /// One VALUATION (AVM) per property every this many years.
     public var valuationEveryYears = 4
+    /// The order of the events, owners and prospects files (properties stay in property order).
+    public var order = SampleOrder.property
 
     public init(properties: Int, seed: UInt64) {
         self.properties = properties
@@ -103,6 +105,10 @@ public struct SampleGenerator {
             if index % 10_000 == 9_999 { progress?(index + 1) }
         }
         for file in [properties, owners, prospects, events] { try file.close() }
+        for (name, dateColumn) in [("events.csv", 2), ("owners.csv", 1), ("prospects.csv", nil) as (String, Int?)] {
+            try FileReorder.reorder(path: (folder as NSString).appendingPathComponent(name), order: settings.order, dateColumn: dateColumn,
+                                    seed: settings.seed)
+        }
         return counts
     }
 
@@ -432,7 +438,11 @@ final class BufferedFile {
     }
 
     func line(_ text: String) {
-        buffer.append(contentsOf: text.utf8)
+        line(text.utf8)
+    }
+
+    func line<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        buffer.append(contentsOf: bytes)
         buffer.append(UInt8(ascii: "\n"))
         if buffer.count >= 1 << 20 { handle.write(Data(buffer)); buffer.removeAll(keepingCapacity: true) }
     }

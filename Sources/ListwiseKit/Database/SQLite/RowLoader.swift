@@ -9,12 +9,20 @@ enum RowOutcome {
     /// Identical to the row already stored.
     case unchanged
     case rejected(column: String, value: String, reason: RejectReason)
+    /// Out of key order: written to the staging table, merged at the end.
+    case staged
 }
 
 final class RowLoader: PropertyCheck {
     private let fields: RecordFields
     private let kind: ImportKind
     private let statement: RawStatement
+    /// The staging table's insert, and the statement that merges it into the table.
+    private let staging: RawStatement
+    private let mergeSQL: String
+    private let key: KeyCapture
+    /// Rows written to the staging table (out of key order).
+    private(set) var stagedRows = 0
     /// `SELECT 1 FROM properties WHERE property_id = ?`, for kinds that reference a property.
     private let propertyLookup: RawStatement?
     /// The last property_id found to exist: files are usually grouped by property, so one
@@ -25,14 +33,63 @@ final class RowLoader: PropertyCheck {
     /// its as-of date is far past the data, without scanning 16M events (a max() scan, ~0.8 s at 1M homes).
     private(set) var newestEventDate: [UInt8] = []
 
-    /// Binds a record's values straight from the reader's buffer (not copied: the statement is
-    /// stepped before the reader moves on).
+    /// Binds a record's values straight from the reader's buffer (not copied: a statement is
+    /// stepped before the reader moves on), to the table's upsert and to the staging insert
+    /// alike (which one runs is decided after validation), and keeps the key's text values.
     private struct Binder: RecordSink {
         let statement: RawStatement
-        func integer(_ parameter: Int32, _ value: Int64) { statement.bind(parameter, value) }
-        func double(_ parameter: Int32, _ value: Double) { statement.bind(parameter, value) }
+        let staging: RawStatement
+        let key: KeyCapture
+        func integer(_ parameter: Int32, _ value: Int64) {
+            statement.bind(parameter, value)
+            staging.bind(parameter, value)
+        }
+        func double(_ parameter: Int32, _ value: Double) {
+            statement.bind(parameter, value)
+            staging.bind(parameter, value)
+        }
         func text(_ parameter: Int32, _ bytes: UnsafeRawPointer, _ count: Int) {
             statement.bind(parameter, unsafeBytes: bytes, count: count)
+            staging.bind(parameter, unsafeBytes: bytes, count: count)
+            key.capture(parameter, bytes, count)
+        }
+    }
+
+    /// The values of the key's leading text columns (in key order) of the current record, and
+    /// of the last record written straight to the table.
+    final class KeyCapture {
+        /// Parameter index of each captured key column, in key order.
+        let parameters: [Int32]
+        var current: [[UInt8]]
+        var lastDirect: [[UInt8]]?
+
+        init(parameters: [Int32]) {
+            self.parameters = parameters
+            current = Array(repeating: [], count: parameters.count)
+        }
+
+        func reset() {
+            for index in current.indices { current[index].removeAll(keepingCapacity: true) }
+        }
+
+        func capture(_ parameter: Int32, _ bytes: UnsafeRawPointer, _ count: Int) {
+            guard let slot = parameters.firstIndex(of: parameter) else { return }
+            current[slot].append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
+        }
+
+        /// Whether the current record sorts at or after the last one written to the table (so
+        /// that writing it there appends to the B-tree); remembered when it does.
+        func followsLastDirect() -> Bool {
+            if let last = lastDirect {
+                for (a, b) in zip(current, last) where a != b {
+                    guard b.lexicographicallyPrecedes(a) else { return false }
+                    break
+                }
+                for index in current.indices { lastDirect![index].replaceSubrange(0..., with: current[index]) }
+            } else {
+                lastDirect = current
+            }
+            return true
         }
     }
 
@@ -41,7 +98,7 @@ final class RowLoader: PropertyCheck {
         fields = RecordFields(kind: kind, resolved: resolved, header: header)
         let columns = fields.columns
         let placeholders = Array(repeating: "?", count: columns.count).joined(separator: ",")
-        var sql = "INSERT INTO \(kind.table) (\(columns.joined(separator: ","))) VALUES (\(placeholders)) "
+        var sql = ""
         let keys = kind.keyColumns
         let updatable = columns.filter { !keys.contains($0) }
         if updatable.isEmpty {
@@ -54,9 +111,44 @@ final class RowLoader: PropertyCheck {
             let new = updatable.map { "excluded.\($0)" }.joined(separator: ", ")
             sql += "ON CONFLICT (\(keys.joined(separator: ","))) DO UPDATE SET \(set) WHERE (\(old)) IS NOT (\(new))"
         }
+        let conflictClause = sql
+        sql = "INSERT INTO \(kind.table) (\(columns.joined(separator: ","))) VALUES (\(placeholders)) " + conflictClause
         statement = try RawStatement(db, sql: sql, persistent: true)
         propertyLookup = fields.propertyColumn == nil ? nil
             : try RawStatement(db, sql: "SELECT 1 FROM properties WHERE property_id = ?", persistent: true)
+        // Rows that arrive out of key order (a feed ordered by date) wait in an unindexed staging
+        // table, in file order, and go into the table sorted by key at the end: written as they
+        // came, each lands on a random page of the (property, date)-keyed B-tree and the page cache
+        // thrashes (16.6M date-ordered events: 330-360 s against 56 s in property order).
+        try db.execute(sql: "DROP TABLE IF EXISTS temp.import_staging")
+        try db.execute(sql: "CREATE TEMP TABLE import_staging (seq INTEGER PRIMARY KEY, \(columns.joined(separator: ", ")))")
+        staging = try RawStatement(db, sql: "INSERT INTO temp.import_staging (\(columns.joined(separator: ","))) VALUES (\(placeholders))",
+                                   persistent: true)
+        // Sorted by the key's columns, then file order (the last of a key's rows wins, as when
+        // rows are written one by one). `WHERE true`: SQLite's parser needs it before ON CONFLICT.
+        let sortKeys = keys.filter(columns.contains) + ["seq"]
+        mergeSQL = "INSERT INTO \(kind.table) (\(columns.joined(separator: ","))) SELECT \(columns.joined(separator: ",")) "
+            + "FROM temp.import_staging WHERE true ORDER BY \(sortKeys.joined(separator: ",")) " + conflictClause
+        // The key's leading text columns decide whether a row follows the last one written.
+        let textKeys = keys.prefix { key in
+            guard let spec = kind.columns.first(where: { $0.databaseColumns.contains(key) }) else { return false }
+            switch spec.type {
+            case .text, .date, .enumeration, .zip: return true
+            default: return false
+            }
+        }
+        key = KeyCapture(parameters: textKeys.compactMap { key in columns.firstIndex(of: key).map { Int32($0 + 1) } })
+    }
+
+    /// Writes the staged rows into the table in key order and drops the staging table; returns
+    /// how many of them changed the table and how many did not.
+    func mergeStaged(_ db: Database) throws -> (changed: Int, unchanged: Int) {
+        defer { try? db.execute(sql: "DROP TABLE IF EXISTS temp.import_staging") }
+        guard stagedRows > 0 else { return (0, 0) }
+        let before = statement.totalChanges
+        try db.execute(sql: mergeSQL)
+        let changed = Int(statement.totalChanges - before)
+        return (changed, stagedRows - changed)
     }
 
     /// Whether `id` names a stored property (the foreign-key check, done here; see `lastKnownProperty`).
@@ -71,24 +163,33 @@ final class RowLoader: PropertyCheck {
         return true
     }
 
-    /// Validates and upserts the reader's current record.
+    /// Validates the reader's current record and upserts it, or stages it when it arrives out
+    /// of key order (`.staged`: its outcome is known when `mergeStaged` runs).
     func load(_ reader: CSVReader, headerCount: Int) throws -> RowOutcome {
         statement.clearBindings()
-        var binder = Binder(statement: statement)
+        staging.clearBindings()
+        key.reset()
+        var binder = Binder(statement: statement, staging: staging, key: key)
         if let rejected = try fields.validate(reader, headerCount: headerCount, into: &binder, checking: self) {
             return rejected
-        }
-        let before = statement.totalChanges
-        defer { statement.reset() }
-        do {
-            while try statement.step() {}
-        } catch {
-            throw ListwiseError.runtime("\(reader.path):\(reader.recordLine): database error: \(error)")
         }
         // In place: in a feed ordered by date nearly every row is the newest so far.
         if let date = fields.eventDate, newestEventDate.lexicographicallyPrecedes(date) {
             newestEventDate.removeAll(keepingCapacity: true)
             newestEventDate.append(contentsOf: date)
+        }
+        let direct = key.followsLastDirect()
+        let target = direct ? statement : staging
+        let before = statement.totalChanges
+        defer { target.reset() }
+        do {
+            while try target.step() {}
+        } catch {
+            throw ListwiseError.runtime("\(reader.path):\(reader.recordLine): database error: \(error)")
+        }
+        guard direct else {
+            stagedRows += 1
+            return .staged
         }
         return statement.totalChanges > before ? .changed : .unchanged
     }

@@ -38,6 +38,7 @@ extension AppDatabase {
                     switch try loader.load(reader, headerCount: header.count) {
                     case .changed: changed += 1
                     case .unchanged: summary.unchanged += 1
+                    case .staged: break
                     case .rejected(let column, let value, let reason):
                         summary.rejected += 1
                         summary.rejectedByReason[reason.rawValue, default: 0] += 1
@@ -52,6 +53,9 @@ extension AppDatabase {
                 guard summary.rows > 0 else {
                     throw ListwiseError.usage("\(path): empty file (a header but no data rows)")
                 }
+                let merged = try loader.mergeStaged(db)
+                changed += merged.changed
+                summary.unchanged += merged.unchanged
                 if kind == .events {
                     summary.inserted = changed
                 } else {
