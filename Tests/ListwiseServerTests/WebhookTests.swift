@@ -24,11 +24,17 @@ final class Receiver: Sendable {
     let hits = Mutex<[Hit]>([])
     let answers = Mutex<[Int]>([])
     let hang = Mutex<Bool>(false)
+    /// Posts that followed a redirect to /elsewhere (there must be none).
+    let redirected = Mutex<Int>(0)
     private let task = Mutex<Task<Void, any Error>?>(nil)
 
     /// Starts listening; returns the URL to subscribe.
     func start() async throws -> String {
         let router = Router()
+        router.post("elsewhere") { _, _ -> Response in
+            self.redirected.withLock { $0 += 1 }
+            return Response(status: .ok)
+        }
         router.post("hook") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 1 << 20)
             self.hits.withLock {
@@ -38,7 +44,9 @@ final class Receiver: Sendable {
             }
             if self.hang.withLock({ $0 }) { try await Task.sleep(for: .seconds(60)) }
             let status = self.answers.withLock { $0.isEmpty ? 200 : $0.removeFirst() }
-            return Response(status: HTTPResponse.Status(code: status))
+            var headers = HTTPFields()
+            if (300..<400).contains(status) { headers[.location] = "/elsewhere" }
+            return Response(status: HTTPResponse.Status(code: status), headers: headers)
         }
         var logger = Logger(label: "receiver")
         logger.logLevel = .critical
@@ -208,6 +216,22 @@ final class WebhookTests: ServerTestCase {
         XCTAssertEqual(delivery.attempts, 3)
         XCTAssertEqual(delivery.lastStatus, 200)
         XCTAssertNil(delivery.nextAttemptAt)
+    }
+
+    /// A redirect is an answer that is not 2xx: never followed, retried like any failure.
+    func testARedirectIsNotFollowedAndNotDelivered() async throws {
+        let store = try AppDatabase(path: path("hooks.db"))
+        let (receiver, url) = try await receiver()
+        receiver.answers.withLock { $0 = [302, 301] }
+        let hook = try await store.addWebhook(url: url, events: [.refreshCompleted], territories: [], allowHTTP: true, now: Date())
+        _ = try await store.queuePing(webhookID: hook.id, now: Date())
+        try await deliver(store, schedule: fastSchedule()) {
+            try await store.webhookDeliveries(failedOnly: false, limit: 1).first?.status == "delivered"
+        }
+        XCTAssertEqual(receiver.received.count, 3, "302, 301, then 200 from the subscribed URL itself")
+        XCTAssertEqual(receiver.redirected.withLock { $0 }, 0, "no redirect followed")
+        let delivery = try await store.webhookDeliveries(failedOnly: false, limit: 1)[0]
+        XCTAssertEqual(delivery.attempts, 3)
     }
 
     /// A receiver down for the whole window: the delivery ends failed, and the endpoint's next

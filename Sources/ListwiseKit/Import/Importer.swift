@@ -11,6 +11,8 @@ public struct ImportOptions: Sendable {
     /// `.append` adds them to what is there (one rejects file for a folder import).
     public var rejectsMode: RejectsMode = .replace
     public var progressEveryRows = 50_000
+    /// SQLite: out-of-order rows after which every property id is read into memory (RowLoader).
+    var idSetAfterStagedRows = 10_000
 
     public init(mapping: ColumnMapping = ColumnMapping(), rejectsPath: String? = nil, rejectsMode: RejectsMode = .replace) {
         self.mapping = mapping

@@ -1,7 +1,6 @@
 // Webhooks on a PostgreSQL store (Webhooks.swift): the SQLite store's tables and queue with
-// arrays for the subscriptions. Several hosts may deliver at once: a delivery is claimed by
-// `FOR UPDATE SKIP LOCKED` only while its outcome is written, so two hosts can post the same
-// event (at least once; receivers deduplicate by event id).
+// arrays for the subscriptions. Several hosts delivering from one store may post the same
+// delivery twice (at least once; receivers deduplicate by event id): nothing claims it.
 import Foundation
 import PostgresNIO
 

@@ -28,7 +28,8 @@ extension AppDatabase {
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
             defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
             try db.inTransaction(.immediate) {
-                let loader = try RowLoader(kind: kind, resolved: resolved, header: header, db: db)
+                let loader = try RowLoader(kind: kind, resolved: resolved, header: header, db: db,
+                                           idSetAfterStagedRows: options.idSetAfterStagedRows)
                 let countSQL = "SELECT count(*) FROM \(kind.table)"
                 let countBefore = kind == .events ? 0 : try Int.fetchOne(db, sql: countSQL) ?? 0
                 var changed = 0
