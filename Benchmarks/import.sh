@@ -24,14 +24,6 @@ PROPERTIES_TABLE="CREATE TABLE properties (property_id TEXT PRIMARY KEY NOT NULL
 EVENTS_TABLE="CREATE TABLE events (property_id TEXT NOT NULL, event_type TEXT NOT NULL, event_date TEXT NOT NULL,
   amount INTEGER NOT NULL, rate REAL NOT NULL, PRIMARY KEY (property_id, event_date, event_type, amount, rate)) WITHOUT ROWID;"
 
-# time_one COMMAND... : runs it, prints "seconds peak_kb"
-time_one() {
-    /usr/bin/time -o "$WORK/time.txt" -f "%e %M" "$@" >/dev/null 2>"$WORK/stderr.txt" \
-        || { echo "failed: $*" >&2; cat "$WORK/stderr.txt" >&2; exit 1; }
-    tail -1 "$WORK/time.txt"
-}
-
-
 bench() {  # KIND ROWS_FILE
     local kind=$1 csv=$2 rows
     rows=$(( $(wc -l < "$csv") - 1 ))

@@ -20,12 +20,6 @@ for order in property date shuffled; do
     [ -f "$data/events.csv" ] || "$BIN" sample --properties "$PROPERTIES" --seed 1 --order "$order" --out "$data" 2>/dev/null
 done
 
-time_one() {   # COMMAND... : prints "seconds peak_kb"
-    /usr/bin/time -o "$WORK/time.txt" -f "%e %M" "$@" >/dev/null 2>"$WORK/stderr.txt" \
-        || { echo "failed: $*" >&2; cat "$WORK/stderr.txt" >&2; exit 1; }
-    tail -1 "$WORK/time.txt"
-}
-
 echo "listwise import by input order, $PROPERTIES properties, median of $RUNS runs"
 for kind in owners prospects events; do
     line="$kind"

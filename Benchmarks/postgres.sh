@@ -46,12 +46,6 @@ HOSTPORT=${SERVER#*@}; PGHOST_=${HOSTPORT%:*}; PGPORT_=${HOSTPORT#*:}; PGUSER_=$
 pg() { psql -X -q -v ON_ERROR_STOP=1 -h "$PGHOST_" -p "$PGPORT_" -U "$PGUSER_" "$@"; }
 fresh() { pg -d postgres -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1"; }
 
-time_one() {  # COMMAND... : prints "seconds peak_kb"
-    /usr/bin/time -o "$WORK/time.txt" -f "%e %M" "$@" >/dev/null 2>"$WORK/stderr.txt" \
-        || { echo "failed: $*" >&2; cat "$WORK/stderr.txt" >&2; exit 1; }
-    tail -1 "$WORK/time.txt"
-}
-
 partitioned() {  # NAME COLUMNS KEY
     echo "CREATE TABLE $1 ($2 $3) PARTITION BY HASH (property_id);"
     for p in 0 1 2 3 4 5 6 7; do echo "CREATE TABLE $1_p$p PARTITION OF $1 FOR VALUES WITH (MODULUS 8, REMAINDER $p);"; done

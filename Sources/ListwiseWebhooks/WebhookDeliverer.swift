@@ -64,29 +64,16 @@ public final class WebhookDeliverer: Sendable {
                 for try await outcome in group { outcomes.append(outcome) }
                 return outcomes
             }
+            // A delivered or failed head lets its endpoint's next event go now; retries wait.
+            var queueMoved = false
             for outcome in outcomes {
                 switch outcome {
-                case .delivered: summary.delivered += 1
+                case .delivered: summary.delivered += 1; queueMoved = true
                 case .retry: summary.retrying += 1
-                case .failed: summary.failed += 1
+                case .failed: summary.failed += 1; queueMoved = true
                 }
             }
-            // Only retries scheduled for later: nothing more is due in this pass.
-            if !outcomes.contains(where: { if case .delivered = $0 { true } else if case .failed = $0 { true } else { false } }) {
-                return summary
-            }
-        }
-    }
-
-    /// Delivers continuously (for `serve`): a pass every `interval` until the task is cancelled.
-    public func run(interval: Duration = .seconds(1)) async {
-        while !Task.isCancelled {
-            do {
-                try await deliverDue()
-            } catch {
-                logger.error("webhook delivery pass failed", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: interval)
+            if !queueMoved { return summary }
         }
     }
 
@@ -103,23 +90,16 @@ public final class WebhookDeliverer: Sendable {
         request.headers.add(name: "Listwise-Signature", value: Webhooks.signature(secret: delivery.secret, timestamp: timestamp, body: delivery.body))
         request.body = .bytes(ByteBuffer(string: delivery.body))
         let outcome: DeliveryOutcome
-        let status: Int
         do {
             let response = try await client.execute(request, timeout: .milliseconds(Int64(schedule.timeout * 1000)))
-            status = Int(response.status.code)
+            let status = Int(response.status.code)
             // The answer's body is not needed: read a little and drop it, so the connection is reused.
             _ = try? await response.body.collect(upTo: 64 * 1024)
+            outcome = (200..<300).contains(status) ? .delivered(status: status)
+                : failure(delivery, started: started, ended: now(), status: status, error: "answered \(status)")
         } catch {
             // The next try is counted from the end of this one (a timeout took its 10 s).
             outcome = failure(delivery, started: started, ended: now(), status: nil, error: Self.describe(error))
-            try await store.recordDeliveryAttempt(delivery, outcome: outcome, at: started)
-            log(delivery, outcome)
-            return outcome
-        }
-        if (200..<300).contains(status) {
-            outcome = .delivered(status: status)
-        } else {
-            outcome = failure(delivery, started: started, ended: now(), status: status, error: "answered \(status)")
         }
         try await store.recordDeliveryAttempt(delivery, outcome: outcome, at: started)
         log(delivery, outcome)

@@ -38,33 +38,13 @@ extension Store {
 
 enum APIKeySecret {
     /// `lw_` and 32 random bytes in hex (256 bits from the system's generator).
-    static func generate() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return "lw_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-    }
+    static func generate() -> String { "lw_" + Hex.random(bytes: 32) }
 
     /// What a store keeps: the SHA-256 of the secret, in hex.
-    static func hash(_ secret: String) -> String {
-        // Hex by table: String(format:) per byte was most of a key check (the server checks a key
-        // on every request).
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(64)
-        for byte in SHA256.hash(data: Data(secret.utf8)) {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: hex, as: UTF8.self)
-    }
+    static func hash(_ secret: String) -> String { Hex.string(SHA256.hash(data: Data(secret.utf8))) }
 
     /// Whether `secret` hashes to `storedHash`, compared in constant time.
-    static func matches(_ secret: String, storedHash: String) -> Bool {
-        let computed = Array(hash(secret).utf8), stored = Array(storedHash.utf8)
-        guard computed.count == stored.count else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(computed, stored) { difference |= a ^ b }
-        return difference == 0
-    }
+    static func matches(_ secret: String, storedHash: String) -> Bool { Hex.constantTimeEqual(hash(secret), storedHash) }
 
     /// The checks a new key's settings pass on every store (usage errors, exit 2).
     static func validate(name: String, territories: [String], allowedOrigins: [String], known: [String]) throws {
@@ -80,13 +60,6 @@ enum APIKeySecret {
                 throw ListwiseError.usage("--allow-origin \(origin): an origin is a scheme and host (and port), such as https://crm.example.com")
             }
         }
-    }
-
-    /// A list of names as a JSON array (slashes unescaped, as PostgreSQL's jsonb prints them).
-    static func jsonArray(_ values: [String]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(values), as: UTF8.self)
     }
 
     static func existing(_ name: String, revoked: Bool) -> ListwiseError {

@@ -70,7 +70,7 @@ final class CSVReader {
 
     /// SHA-256 of every byte read so far; the file's checksum once the reader is at the end.
     func checksumHex() -> String {
-        hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        Hex.string(hasher.finalize())
     }
 
     /// Reads more of the file after `validEnd`, compacting or growing the buffer first.

@@ -140,6 +140,6 @@ public enum DesignMatrix {
         var hasher = SHA256()
         matrix.values.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         labels.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return Hex.string(hasher.finalize())
     }
 }

@@ -48,7 +48,7 @@ public struct WebhookEvent: Sendable {
     /// `data` is the event's resource; the body is `{"id", "type", "created_at", "data"}` with
     /// sorted keys.
     init(type: WebhookEventType, territory: String?, now: Date, data: [String: JSONValue]) {
-        id = "evt_" + Webhooks.randomHex(bytes: 16)
+        id = "evt_" + Hex.random(bytes: 16)
         self.type = type
         self.territory = territory
         createdAt = AppDatabase.timestamp(now)
@@ -123,6 +123,18 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case failed(status: Int?, error: String)
 }
 
+extension DeliveryOutcome {
+    /// What a store writes for an attempt made at `at`: the delivery's status, when it is next
+    /// due (`at` once it is finished), the answer's HTTP status and the error.
+    func stored(at: Date) -> (status: String, next: Date, httpStatus: Int?, error: String?) {
+        switch self {
+        case .delivered(let code): ("delivered", at, code, nil)
+        case .retry(let next, let code, let error): ("pending", next, code, error)
+        case .failed(let code, let error): ("failed", at, code, error)
+        }
+    }
+}
+
 /// One delivery as `webhook deliveries` shows it.
 public struct WebhookDeliveryInfo: Equatable, Codable, Sendable {
     public var webhookID: Int64
@@ -142,7 +154,7 @@ public struct WebhookDeliveryInfo: Equatable, Codable, Sendable {
 /// Retries: exponential backoff from `initialDelay`, doubling to at most `maximumDelay`, with
 /// jitter (each delay drawn between half and all of it), for `window` seconds from the first
 /// attempt; then the delivery is failed. Defaults: 10 s, 20 s, 40 s ... 1 h, for 24 hours
-/// (about 30 attempts). Each attempt waits at most `timeout` for an answer.
+/// (32 attempts without jitter). Each attempt waits at most `timeout` for an answer.
 public struct RetrySchedule: Sendable {
     public var initialDelay: TimeInterval = 10
     public var maximumDelay: TimeInterval = 3600
@@ -167,19 +179,7 @@ public struct RetrySchedule: Sendable {
 
 public enum Webhooks {
     /// `whsec_` and 32 random bytes in hex.
-    static func newSecret() -> String { "whsec_" + randomHex(bytes: 32) }
-
-    static func randomHex(bytes: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        for _ in 0..<bytes {
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: hex, as: UTF8.self)
-    }
+    static func newSecret() -> String { "whsec_" + Hex.random(bytes: 32) }
 
     /// `Listwise-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body" keyed by the secret>`
     /// (the scheme Stripe documents).
@@ -189,7 +189,7 @@ public enum Webhooks {
 
     static func hmacHex(secret: String, message: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return mac.map { String(format: "%02x", $0) }.joined()
+        return Hex.string(mac)
     }
 
     /// What a receiver does: the header parsed, the timestamp within `tolerance` seconds of
@@ -203,12 +203,8 @@ public enum Webhooks {
             if pair[0] == "t" { timestamp = Int(pair[1]) } else if pair[0] == "v1" { signatures.append(pair[1]) }
         }
         guard let timestamp, abs(now.timeIntervalSince1970 - Double(timestamp)) <= tolerance else { return false }
-        let expected = Array(hmacHex(secret: secret, message: "\(timestamp).\(body)").utf8)
-        return signatures.contains { candidate in
-            let given = Array(candidate.utf8)
-            guard given.count == expected.count else { return false }
-            return zip(given, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
-        }
+        let expected = hmacHex(secret: secret, message: "\(timestamp).\(body)")
+        return signatures.contains { Hex.constantTimeEqual($0, expected) }
     }
 
     /// The checks a new endpoint passes on every store (usage errors, exit 2): an absolute http(s)
@@ -252,13 +248,6 @@ public enum Webhooks {
         text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? text
     }
 
-    static func encodeList(_ values: [String]) -> String {
-        JSONValue.array(values.map(JSONValue.string)).text
-    }
-
-    static func decodeList(_ text: String) -> [String] {
-        (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
-    }
 }
 
 /// A small JSON value, written with sorted keys (event bodies are made once and stored).

@@ -52,7 +52,7 @@ struct APIKeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             let keys = try await database.withStore { try await $0.apiKeys() }
-            func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+            let pad = { TextOutput.pad($0, $1) }
             var text = pad("name", 20) + " " + pad("scope", 7) + " " + pad("status", 8) + " " + pad("created", 25) + " territories / origins\n"
             for key in keys {
                 let limits = (key.territories.isEmpty ? "all" : key.territories.joined(separator: ",")) + " / "

@@ -29,13 +29,9 @@ struct CampaignsCommand: AsyncParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             for campaign in campaigns { out.write(try encoder.encode(campaign) + Data("\n".utf8)) }
         case .table:
-            func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
-                let fill = String(repeating: " ", count: max(0, width - text.count))
-                return right ? fill + text : text + fill
-            }
             func line(_ cells: [String]) {
-                out.write(Data((pad(cells[0], 24) + " " + pad(cells[1], 7, right: true) + "  " + pad(cells[2], 16) + " "
-                                + pad(cells[3], 9, right: true) + " " + pad(cells[4], 9, right: true) + "  " + cells[5] + "\n").utf8))
+                out.write(Data((TextOutput.pad(cells[0], 24) + " " + TextOutput.pad(cells[1], 7, right: true) + "  " + TextOutput.pad(cells[2], 16) + " "
+                                + TextOutput.pad(cells[3], 9, right: true) + " " + TextOutput.pad(cells[4], 9, right: true) + "  " + cells[5] + "\n").utf8))
             }
             line(["campaign", "exports", "channels", "rows", "prospects", "last export"])
             for c in campaigns {

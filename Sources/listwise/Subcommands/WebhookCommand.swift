@@ -60,13 +60,10 @@ struct WebhookCommand: AsyncParsableCommand {
         func run() async throws {
             let hooks = try await database.withStore { try await $0.webhooks() }
             if format == .json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                encoder.keyEncodingStrategy = .convertToSnakeCase
-                FileHandle.standardOutput.write(try encoder.encode(hooks) + Data("\n".utf8))
+                try TextOutput.writeJSON(hooks)
                 return
             }
-            func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+            let pad = { TextOutput.pad($0, $1) }
             var text = pad("id", 4) + " " + pad("url", 44) + " " + pad("pending", 7) + " " + pad("failed", 6) + " events / territories\n"
             for hook in hooks {
                 text += pad(String(hook.id), 4) + " " + pad(hook.url, 44) + " " + pad(String(hook.pending), 7) + " " + pad(String(hook.failed), 6) + " "
@@ -127,13 +124,10 @@ struct WebhookCommand: AsyncParsableCommand {
         func run() async throws {
             let deliveries = try await database.withStore { try await $0.webhookDeliveries(failedOnly: failed, limit: limit) }
             if format == .json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                encoder.keyEncodingStrategy = .convertToSnakeCase
-                FileHandle.standardOutput.write(try encoder.encode(deliveries) + Data("\n".utf8))
+                try TextOutput.writeJSON(deliveries)
                 return
             }
-            func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+            let pad = { TextOutput.pad($0, $1) }
             var text = pad("webhook", 7) + " " + pad("event", 36) + " " + pad("type", 19) + " " + pad("status", 9) + " " + pad("tries", 5)
                 + " last answer / next try\n"
             for d in deliveries {

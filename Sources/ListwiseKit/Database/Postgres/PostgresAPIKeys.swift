@@ -7,8 +7,8 @@ extension PostgresStore {
                              now: Date) async throws -> NewAPIKey {
         let key = try await newAPIKey(name: name, scope: scope, territories: territories, allowedOrigins: allowedOrigins, now: now)
         let (secret, info) = (key.secret, key.info)
-        let territoriesJSON = try APIKeySecret.jsonArray(territories)
-        let originsJSON = try APIKeySecret.jsonArray(allowedOrigins)
+        let territoriesJSON = try StringList.json(territories)
+        let originsJSON = try StringList.json(allowedOrigins)
         do {
             var inserted = false
             for try await _ in try await query("""

@@ -104,11 +104,7 @@ extension PostgresStore {
     }
 
     public func recordDeliveryAttempt(_ delivery: DueDelivery, outcome: DeliveryOutcome, at: Date) async throws {
-        let (status, next, code, error): (String, Date, Int?, String?) = switch outcome {
-        case .delivered(let code): ("delivered", at, code, nil)
-        case .retry(let next, let code, let error): ("pending", next, code, error)
-        case .failed(let code, let error): ("failed", at, code, error)
-        }
+        let (status, next, code, error) = outcome.stored(at: at)
         try await query("""
             UPDATE webhook_deliveries SET status = \(status), attempts = attempts + 1, next_attempt_at = \(next),
                    first_attempt_at = coalesce(first_attempt_at, \(at)), last_attempt_at = \(at), last_status = \(code), last_error = \(error)

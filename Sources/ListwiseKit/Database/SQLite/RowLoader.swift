@@ -65,37 +65,27 @@ final class RowLoader: PropertyCheck {
     /// The value of the key's first column (text) of the current record, and of the last record
     /// written straight to the table.
     final class KeyCapture {
-        /// Parameter index of each captured key column, in key order.
-        let parameters: [Int32]
-        var current: [[UInt8]]
-        var lastDirect: [[UInt8]]?
+        /// The parameter index of the key's first column.
+        let parameter: Int32
+        var current: [UInt8] = []
+        var lastDirect: [UInt8]?
 
-        init(parameters: [Int32]) {
-            self.parameters = parameters
-            current = Array(repeating: [], count: parameters.count)
-        }
+        init(parameter: Int32) { self.parameter = parameter }
 
-        func reset() {
-            for index in current.indices { current[index].removeAll(keepingCapacity: true) }
-        }
+        func reset() { current.removeAll(keepingCapacity: true) }
 
         func capture(_ parameter: Int32, _ bytes: UnsafeRawPointer, _ count: Int) {
-            guard let slot = parameters.firstIndex(of: parameter) else { return }
-            current[slot].append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
+            guard parameter == self.parameter else { return }
+            current.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
         }
 
         /// Whether the current record sorts at or after the last one written to the table (so
         /// that writing it there appends to the B-tree); remembered when it does.
         func followsLastDirect() -> Bool {
-            if let last = lastDirect {
-                for (a, b) in zip(current, last) where a != b {
-                    guard b.lexicographicallyPrecedes(a) else { return false }
-                    break
-                }
-                for index in current.indices { lastDirect![index].replaceSubrange(0..., with: current[index]) }
-            } else {
-                lastDirect = current
-            }
+            if let last = lastDirect, current.lexicographicallyPrecedes(last) { return false }
+            // In place: assigning `current` would share its buffer, and the next reset would copy it.
+            if lastDirect == nil { lastDirect = [] }
+            lastDirect!.replaceSubrange(0..., with: current)
             return true
         }
     }
@@ -142,7 +132,7 @@ final class RowLoader: PropertyCheck {
         // the last one written: rows of one property sit on one or two pages whatever their
         // order, and a feed ordered by property but not by date within it (a SALE and its
         // MORTGAGE of one day) goes straight in, without staging or sorting.
-        key = KeyCapture(parameters: [Int32(columns.firstIndex(of: keys[0])! + 1)])
+        key = KeyCapture(parameter: Int32(columns.firstIndex(of: keys[0])! + 1))
     }
 
     /// Reads every property id into `knownProperties` (the properties table does not change

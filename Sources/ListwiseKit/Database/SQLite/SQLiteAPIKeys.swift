@@ -1,7 +1,6 @@
 // API keys on the SQLite store (APIKeys.swift): made, listed, revoked, and found by a secret's hash.
 import Foundation
 import GRDB
-import Synchronization
 
 extension AppDatabase {
     public func createAPIKey(name: String, scope: APIScope, territories: [String], allowedOrigins: [String],
@@ -14,8 +13,8 @@ extension AppDatabase {
             }
             try db.execute(sql: """
                 INSERT INTO api_keys (name, key_hash, scope, territories, allowed_origins, created_at) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [name, APIKeySecret.hash(secret), scope.rawValue, try APIKeySecret.jsonArray(territories),
-                                 try APIKeySecret.jsonArray(allowedOrigins), info.createdAt])
+                """, arguments: [name, APIKeySecret.hash(secret), scope.rawValue, try StringList.json(territories),
+                                 try StringList.json(allowedOrigins), info.createdAt])
         }
         return NewAPIKey(info: info, secret: secret)
     }
@@ -43,22 +42,10 @@ extension AppDatabase {
         }
     }
 
-    private static let decodedLists = Mutex<[String: [String]]>([:])
-
     private static func apiKey(_ row: Row) throws -> APIKeyInfo {
-        let decode = { (text: String) in
-            // Read on every request: no JSONDecoder for the common empty list, and each list decoded once.
-            if text == "[]" { return [String]() }
-            if let known = decodedLists.withLock({ $0[text] }) { return known }
-            let list = try JSONDecoder().decode([String].self, from: Data(text.utf8))
-            decodedLists.withLock { cache in
-                if cache.count > 1000 { cache.removeAll() }
-                cache[text] = list
-            }
-            return list
-        }
-        return APIKeyInfo(name: row["name"], scope: APIScope(rawValue: row["scope"]) ?? .read,
-                          territories: try decode(row["territories"]), allowedOrigins: try decode(row["allowed_origins"]),
-                          createdAt: row["created_at"], revokedAt: row["revoked_at"])
+        // Read on every request: StringList.decode remembers each list it decoded.
+        APIKeyInfo(name: row["name"], scope: APIScope(rawValue: row["scope"]) ?? .read,
+                   territories: try StringList.decode(row["territories"]), allowedOrigins: try StringList.decode(row["allowed_origins"]),
+                   createdAt: row["created_at"], revokedAt: row["revoked_at"])
     }
 }

@@ -11,7 +11,7 @@ extension AppDatabase {
         let secret = Webhooks.newSecret()
         let id = try write { db -> Int64 in
             try db.execute(sql: "INSERT INTO webhook_endpoints (url, secret, events, territories, created_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [url, secret, Webhooks.encodeList(events.map(\.rawValue)), Webhooks.encodeList(territories),
+                           arguments: [url, secret, try StringList.json(events.map(\.rawValue)), try StringList.json(territories),
                                        Self.timestamp(now)])
             return db.lastInsertedRowID
         }
@@ -26,8 +26,8 @@ extension AppDatabase {
                        (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = w.id AND d.status = 'failed') AS failed
                 FROM webhook_endpoints w WHERE w.removed_at IS NULL ORDER BY w.id
                 """).map { row in
-                WebhookEndpoint(id: row["id"], url: row["url"], events: Webhooks.decodeList(row["events"]).compactMap(WebhookEventType.init),
-                                territories: Webhooks.decodeList(row["territories"]), createdAt: row["created_at"],
+                WebhookEndpoint(id: row["id"], url: row["url"], events: try StringList.decode(row["events"]).compactMap(WebhookEventType.init),
+                                territories: try StringList.decode(row["territories"]), createdAt: row["created_at"],
                                 pending: row["pending"], failed: row["failed"])
             }
         }
@@ -91,11 +91,7 @@ extension AppDatabase {
     }
 
     public func recordDeliveryAttempt(_ delivery: DueDelivery, outcome: DeliveryOutcome, at: Date) async throws {
-        let (status, next, code, error): (String, Date, Int?, String?) = switch outcome {
-        case .delivered(let code): ("delivered", at, code, nil)
-        case .retry(let next, let code, let error): ("pending", next, code, error)
-        case .failed(let code, let error): ("failed", at, code, error)
-        }
+        let (status, next, code, error) = outcome.stored(at: at)
         try write { db in
             try db.execute(sql: """
                 UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
