@@ -213,6 +213,67 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(badModel.stderr.split(separator: "\n").count, 1, badModel.stderr)
     }
 
+    /// Runs the binary with stderr on a pseudo-terminal (stdout on a pipe) and returns its exit
+    /// status and everything it wrote to the terminal.
+    private func runOnTerminal(_ arguments: [String]) throws -> (status: Int32, terminal: String) {
+        var terminal: (master: Int32, slave: Int32) = (0, 0)
+        XCTAssertEqual(openpty(&terminal.master, &terminal.slave, nil, nil, nil), 0, "openpty: \(errno)")
+        let (master, slave) = terminal
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        process.standardOutput = Pipe()
+        process.standardError = FileHandle(fileDescriptor: slave, closeOnDealloc: false)
+        let output = TerminalOutput()
+        let reader = Thread {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = read(master, &buffer, buffer.count)
+                if count <= 0 { break }
+                output.append(buffer[0..<count])
+            }
+        }
+        reader.start()
+        try process.run()
+        close(slave)
+        process.waitUntilExit()
+        while !output.isFinished(reader) { usleep(10_000) }
+        close(master)
+        return (process.terminationStatus, output.text)
+    }
+
+    func testProgressAppearsOnlyWhenStderrIsATerminal() throws {
+        let db = path("progress.db")
+        XCTAssertEqual(try run(["sample", "--properties", "1500", "--seed", "4", "--out", path("county")]).status, 0)
+        let importing = try runOnTerminal(["import", path("county"), "--db", db])
+        XCTAssertEqual(importing.status, 0, importing.terminal)
+        XCTAssertTrue(importing.terminal.contains("\r\u{1B}[2Kimporting "), importing.terminal)
+        XCTAssertTrue(importing.terminal.contains("rows (100%"), importing.terminal)
+        let training = try runOnTerminal(["train", "--db", db, "--out", path("m.json")])
+        XCTAssertEqual(training.status, 0, training.terminal)
+        for step in ["features (3 snapshots): ", "IRLS step 1: deviance ", "IRLS step 2: deviance "] {
+            XCTAssertTrue(training.terminal.contains("\r\u{1B}[2K" + step), "\(step) in \(training.terminal)")
+        }
+        let scoring = try runOnTerminal(["score", "--db", db, "--model", path("m.json"), "--as-of", "2024-12-28"])
+        XCTAssertEqual(scoring.status, 0, scoring.terminal)
+        XCTAssertTrue(scoring.terminal.contains("\r\u{1B}[2Kscoring: "), scoring.terminal)
+        XCTAssertTrue(scoring.terminal.contains("\r\u{1B}[2Kranking "), scoring.terminal)
+
+        // The same commands with stderr on a pipe: the summaries, and no progress line.
+        let quiet = path("quiet.db")
+        let commands = [["import", path("county"), "--db", quiet], ["train", "--db", quiet, "--out", path("q.json")],
+                        ["score", "--db", quiet, "--model", path("q.json"), "--as-of", "2024-12-28"]]
+        for command in commands {
+            let result = try run(command)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertFalse(result.stderr.isEmpty, "the summary still goes to stderr")
+            for mark in ["\u{1B}[2K", "\r", "IRLS step", "scoring: ", "importing "] {
+                XCTAssertFalse(result.stderr.contains(mark), "\(command[0]): \(mark.debugDescription) in \(result.stderr)")
+            }
+        }
+    }
+
     func testTerritoryScoreScoresAndReportRenderInChromium() throws {
         let db = path("score.db")
         XCTAssertEqual(try run(["sample", "--properties", "1200", "--seed", "5", "--out", path("county")]).status, 0)
@@ -639,5 +700,22 @@ final class CommandLineTests: XCTestCase {
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, stderr)
+    }
+}
+
+/// What a pseudo-terminal's reader thread has read so far.
+private final class TerminalOutput: @unchecked Sendable {
+    private let lock = NSLock()
+    private var bytes: [UInt8] = []
+
+    func append(_ chunk: ArraySlice<UInt8>) {
+        lock.lock(); bytes += chunk; lock.unlock()
+    }
+
+    func isFinished(_ thread: Thread) -> Bool { thread.isFinished }
+
+    var text: String {
+        lock.lock(); defer { lock.unlock() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -26,6 +26,8 @@ public struct ImportProgress: Sendable {
     public var rows: Int
     public var bytesRead: Int
     public var totalBytes: Int
+    /// True while the rows that came out of key order go from staging into the table, sorted.
+    public var sorting = false
 }
 
 public struct ImportSummary: Codable, Equatable, Sendable {

@@ -147,25 +147,46 @@ public enum LAPACK {
     }
 }
 
+/// A block of consecutive rows of a row-major matrix, at a pointer its owner keeps valid: the
+/// unit of work of the streamed fit (`LogisticRegression.fit(_: DesignBlocks, ...)`).
+struct RowBlock {
+    let base: UnsafePointer<Double>
+    let rows: Int
+    let columns: Int
+}
+
 extension BLAS {
-    /// Adds `aᵀ diag(w) a` for rows `rows` of `a` into the upper triangle of the row-major
-    /// `n x n` accumulator (`dsyrk` on a chunk of rows scaled by √w, `beta = 1`).
-    /// `scratch` must hold at least `rows.count * a.columns` doubles.
-    static func accumulateWeightedGram(_ a: Matrix, weights: UnsafePointer<Double>, rows: Range<Int>,
+    /// `y = a x` for a block (`x`: `a.columns` values, `y`: `a.rows`), with `cblas_dgemv`.
+    static func multiply(_ a: RowBlock, _ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>) {
+        _ = singleThreaded
+        guard a.rows > 0, a.columns > 0 else { y.update(repeating: 0, count: a.rows); return }
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, blasint(a.rows), blasint(a.columns), 1,
+                    a.base, blasint(a.columns), x, 1, 0, y, 1)
+    }
+
+    /// `y += aᵀ x` for a block (`x`: `a.rows` values, `y`: `a.columns`), with `cblas_dgemv`.
+    static func accumulateTransposed(_ a: RowBlock, _ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>) {
+        _ = singleThreaded
+        guard a.rows > 0, a.columns > 0 else { return }
+        cblas_dgemv(CblasRowMajor, CblasTrans, blasint(a.rows), blasint(a.columns), 1,
+                    a.base, blasint(a.columns), x, 1, 1, y, 1)
+    }
+
+    /// Adds `aᵀ diag(w) a` of a block into the upper triangle of the row-major `n x n`
+    /// accumulator (`dsyrk` on the rows scaled by √w, `beta = 1`); `weights` has one value per
+    /// row of the block, `scratch` room for the whole block.
+    static func accumulateWeightedGram(_ a: RowBlock, weights: UnsafePointer<Double>,
                                        into accumulator: UnsafeMutablePointer<Double>,
                                        scratch: UnsafeMutablePointer<Double>) {
         _ = singleThreaded
         let n = a.columns
-        guard n > 0, !rows.isEmpty else { return }
-        a.values.withUnsafeBufferPointer { pa in
-            for (k, row) in rows.enumerated() {
-                let scale = weights[row].squareRoot()
-                let source = pa.baseAddress! + row * n
-                let target = scratch + k * n
-                for j in 0..<n { target[j] = source[j] * scale }
-            }
+        guard n > 0, a.rows > 0 else { return }
+        for row in 0..<a.rows {
+            let scale = weights[row].squareRoot()
+            let source = a.base + row * n, target = scratch + row * n
+            for j in 0..<n { target[j] = source[j] * scale }
         }
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, blasint(n), blasint(rows.count),
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, blasint(n), blasint(a.rows),
                     1, scratch, blasint(n), 1, accumulator, blasint(n))
     }
 }

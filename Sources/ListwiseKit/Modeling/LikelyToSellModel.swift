@@ -111,13 +111,18 @@ public struct LikelyToSellModel: Codable, Equatable, Sendable {
 
 /// Assembles the standardised design matrix (row-major) of a feature table.
 public enum DesignMatrix {
-    public static func build(_ table: FeatureTable, transforms: [FeatureTransform], rows: [Int]) throws -> Matrix {
-        let features = try transforms.map { transform -> RawFeature in
+    /// The raw feature of each transform.
+    static func features(_ transforms: [FeatureTransform]) throws -> [RawFeature] {
+        try transforms.map { transform -> RawFeature in
             guard let feature = RawFeature.allCases.first(where: { $0.name == transform.feature }) else {
                 throw ListwiseError.usage("unknown feature '\(transform.feature)'")
             }
             return feature
         }
+    }
+
+    public static func build(_ table: FeatureTable, transforms: [FeatureTransform], rows: [Int]) throws -> Matrix {
+        let features = try Self.features(transforms)
         let width = transforms.reduce(0) { $0 + $1.columns.count }
         var matrix = Matrix(rows: rows.count, columns: width)
         var scratch: [Double] = []

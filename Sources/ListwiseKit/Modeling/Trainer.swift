@@ -13,6 +13,10 @@ public struct TrainingSettings: Sendable {
     public var marketRates = MarketRates.standard
     /// Candidates for `--l2 auto`.
     public var penaltyGrid: [Double] = [0.01, 0.1, 1, 10, 100, 1000]
+    /// Rows per chunk of the feature pass (a block of `TrainingRows`) and per block of a
+    /// spilled design: the sizes of the reads of the streamed fit (tests make them small).
+    var featureChunkRows = 65_536
+    var designBlockRows = 8192
 
     /// The default of `train` and of the refresh's retrain. Not `auto`: measured on eight
     /// generated counties (10k to 1M homes), the inner split's choice did not beat λ = 1 out of
@@ -114,33 +118,32 @@ func evaluationDay(_ models: [LikelyToSellModel], asOfDay: Int?, dataEnd: Int?) 
 
 /// Fitting and evaluating on built features, whichever store they came from.
 enum Training {
-    static func fit(_ table: FeatureTable, plan: TrainingPlan, settings: TrainingSettings,
+    /// Fits on the training snapshots of `data` (see file comment) with designs spilled to
+    /// temporary files (`SpilledDesign`), so that memory does not grow with the design.
+    static func fit(_ data: TrainingRows, plan: TrainingPlan, settings: TrainingSettings,
                     progress: ((String) -> Void)?) throws -> TrainingResult {
         let h = settings.horizonDays
         let (validationDay, trainingDays) = (plan.validationDay, plan.trainingDays)
         let (innerTrainingDays, innerValidationDay, asOfDays) = (plan.innerTrainingDays, plan.innerValidationDay, plan.asOfDays)
         var warnings: [String] = []
-        if table.marketRateCarried {
+        if data.marketRateCarried {
             warnings.append("an as-of date is past the end of the market-rate table: its last rate was carried forward")
         }
-        func rows(on days: [Int]) -> [Int] {
-            let indices = Set(days.map { Int32(asOfDays.firstIndex(of: $0)!) })
-            return (0..<table.count).filter { indices.contains(table.snapshot[$0]) }
-        }
+        func rows(on days: [Int]) -> [Bool] { data.mask(days.map { asOfDays.firstIndex(of: $0)! }) }
         let trainingRows = rows(on: trainingDays)
         let validationRows = rows(on: [validationDay])
-        guard !trainingRows.isEmpty, !validationRows.isEmpty else {
+        let trainingLabels = data.labels(trainingRows)
+        let validationLabels = data.labels(validationRows)
+        guard !trainingLabels.isEmpty, !validationLabels.isEmpty else {
             throw ListwiseError.usage("no homes exist at the training or validation dates; import more history or choose another --as-of")
         }
-        let trainingLabels = trainingRows.map { table.label[$0] }
-        let validationLabels = validationRows.map { table.label[$0] }
         guard Set(trainingLabels).count == 2 else {
             throw ListwiseError.usage("the training snapshots have only one class (no listings or no non-listings)")
         }
 
         var features = RawFeature.allCases
         var notes: [String] = []
-        if !table.hasOwnerHistory {
+        if !data.hasOwnerHistory {
             features.removeAll { $0.needsOwnerHistory }
             notes.append("no owners.csv history: owner age, absentee and corporate features were left out")
             warnings.append(notes.last!)
@@ -152,7 +155,7 @@ enum Training {
         case .fixed(let value):
             l2 = value
         case .auto:
-            let chosen = try tunePenalty(table, features: features, grid: settings.penaltyGrid,
+            let chosen = try tunePenalty(data, features: features, grid: settings.penaltyGrid, blockRows: settings.designBlockRows,
                                          fitRows: rows(on: innerTrainingDays), validationRows: rows(on: [innerValidationDay]),
                                          progress: progress)
             tuning = PenaltyTuning(innerTrainingAsOf: innerTrainingDays.map(DayNumber.iso),
@@ -162,16 +165,21 @@ enum Training {
             l2 = chosen.l2
         }
 
-        let transforms = features.map { feature in
-            FeaturePlan.learn(feature, values: trainingRows.map { table.values[feature.rawValue][$0] })
+        // Transforms and drift profiles from the training rows, one feature's values at a time.
+        var transforms: [FeatureTransform] = [], profiles: [FeatureProfile] = []
+        for feature in features {
+            let values = try data.values(feature, trainingRows)
+            transforms.append(FeaturePlan.learn(feature, values: values))
+            profiles.append(FeatureProfile.learn(feature.name, values: values))
         }
-        progress?("design matrix: \(trainingRows.count) x \(transforms.reduce(0) { $0 + $1.columns.count })")
-        let trainingDesign = try DesignMatrix.build(table, transforms: transforms, rows: trainingRows)
+        progress?("design matrix: \(trainingLabels.count) x \(transforms.reduce(0) { $0 + $1.columns.count })")
+        let trainingDesign = try SpilledDesign(data, mask: trainingRows, labels: trainingLabels, transforms: transforms, blockRows: settings.designBlockRows)
         progress?("fitting with l2 = \(l2)")
-        let fit = try LogisticRegression.fit(trainingDesign, trainingLabels, settings: LogisticSettings(l2: l2))
-        let fingerprint = DesignMatrix.fingerprint(trainingDesign, labels: trainingLabels)
+        let fit = try LogisticRegression.fit(trainingDesign, trainingLabels, settings: LogisticSettings(l2: l2)) { step, deviance in
+            progress?("IRLS step \(step): deviance \(String(format: "%.2f", deviance))")
+        }
         // The one look at T: after every choice is made.
-        let validationDesign = try DesignMatrix.build(table, transforms: transforms, rows: validationRows)
+        let validationDesign = try SpilledDesign(data, mask: validationRows, labels: validationLabels, transforms: transforms, blockRows: settings.designBlockRows)
         let metrics = try Self.metrics(of: fit, on: validationDesign, labels: validationLabels)
         if !fit.converged {
             warnings.append(fit.separable
@@ -187,32 +195,30 @@ enum Training {
             l2: l2, converged: fit.converged, iterations: fit.iterations,
             features: transforms, intercept: fit.intercept, coefficients: fit.coefficients,
             metrics: metrics,
-            rows: .init(training: trainingRows.count, trainingPositives: Int(trainingLabels.reduce(0, +)),
-                        validation: validationRows.count, validationPositives: Int(validationLabels.reduce(0, +))),
-            trainingFingerprint: fingerprint,
+            rows: .init(training: trainingLabels.count, trainingPositives: Int(trainingLabels.reduce(0, +)),
+                        validation: validationLabels.count, validationPositives: Int(validationLabels.reduce(0, +))),
+            trainingFingerprint: trainingDesign.fingerprint,
             notes: notes,
-            featureProfiles: features.map { feature in
-                FeatureProfile.learn(feature.name, values: trainingRows.map { table.values[feature.rawValue][$0] })
-            },
+            featureProfiles: profiles,
             tuning: tuning)
         return TrainingResult(model: model, warnings: warnings)
     }
 
     /// Fits every candidate penalty on `fitRows` (transforms learned from those rows alone) and
     /// keeps the one with the lowest log loss on `validationRows`. Never given rows of T.
-    private static func tunePenalty(_ table: FeatureTable, features: [RawFeature], grid: [Double], fitRows: [Int],
-                             validationRows: [Int], progress: ((String) -> Void)?)
+    private static func tunePenalty(_ data: TrainingRows, features: [RawFeature], grid: [Double], blockRows: Int, fitRows: [Bool],
+                                    validationRows: [Bool], progress: ((String) -> Void)?)
         throws -> (l2: Double, trials: [PenaltyTrial], fitRows: Int, validationRows: Int) {
-        let fitLabels = fitRows.map { table.label[$0] }
-        let validationLabels = validationRows.map { table.label[$0] }
+        let fitLabels = data.labels(fitRows)
+        let validationLabels = data.labels(validationRows)
         guard Set(fitLabels).count == 2, Set(validationLabels).count == 2 else {
             throw ListwiseError.usage("--l2 auto needs both classes in the older training snapshots and in the newest one; import more history or give --l2 a number")
         }
-        let transforms = features.map { feature in
-            FeaturePlan.learn(feature, values: fitRows.map { table.values[feature.rawValue][$0] })
+        let transforms = try features.map { feature in
+            FeaturePlan.learn(feature, values: try data.values(feature, fitRows))
         }
-        let fitDesign = try DesignMatrix.build(table, transforms: transforms, rows: fitRows)
-        let validationDesign = try DesignMatrix.build(table, transforms: transforms, rows: validationRows)
+        let fitDesign = try SpilledDesign(data, mask: fitRows, labels: fitLabels, transforms: transforms, blockRows: blockRows)
+        let validationDesign = try SpilledDesign(data, mask: validationRows, labels: validationLabels, transforms: transforms, blockRows: blockRows)
         var trials: [PenaltyTrial] = []
         for l2 in grid {
             progress?("inner split: fitting with l2 = \(l2)")
@@ -221,13 +227,13 @@ enum Training {
             trials.append(PenaltyTrial(l2: l2, logLoss: metrics.logLoss, rocAUC: metrics.rocAUC))
         }
         let best = trials.min { $0.logLoss < $1.logLoss }!
-        return (best.l2, trials, fitRows.count, validationRows.count)
+        return (best.l2, trials, fitLabels.count, validationLabels.count)
     }
 
     /// The metrics of `fit` on a standardised design and its labels.
-    private static func metrics(of fit: LogisticFit, on design: Matrix, labels: [Double]) throws -> ModelMetrics {
-        let eta = try BLAS.multiply(design, fit.coefficients)
-        return Metrics.evaluate(y: labels, p: eta.map { LogisticRegression.sigmoid($0 + fit.intercept) })
+    private static func metrics(of fit: LogisticFit, on design: some DesignBlocks, labels: [Double]) throws -> ModelMetrics {
+        let eta = try LogisticRegression.linearPredictor(design, intercept: fit.intercept, beta: fit.coefficients)
+        return Metrics.evaluate(y: labels, p: eta.map(LogisticRegression.sigmoid))
     }
 
     /// The metrics of `models` on one labelled snapshot's features.

@@ -14,6 +14,8 @@ public struct ScoreSettings: Sendable {
     /// own read-only connection) while the writer stages their scores.
     public var workers = min(2, max(1, ProcessInfo.processInfo.activeProcessorCount))
     public var marketRates = MarketRates.standard
+    /// Called with the number of homes scored so far, after each chunk and when ranking starts.
+    public var progress: (@Sendable (_ homes: Int, _ ranking: Bool) -> Void)?
 
     public init(asOfDay: Int, territory: String? = nil, modelFile: String) {
         self.asOfDay = asOfDay

@@ -66,11 +66,14 @@ struct ImportCommand: AsyncParsableCommand {
         if let rejects, FileManager.default.fileExists(atPath: rejects) {
             try FileManager.default.removeItem(atPath: rejects)
         }
-        let showProgress: (ImportProgress) -> Void = { progress in
-            let percent = progress.totalBytes > 0 ? 100 * progress.bytesRead / progress.totalBytes : 100
-            Terminal.progress("importing \(progress.file): \(progress.rows.grouped) rows (\(percent)%)")
-        }
         for job in jobs {
+            let started = Date()
+            let showProgress: (ImportProgress) -> Void = { progress in
+                let percent = progress.totalBytes > 0 ? 100 * progress.bytesRead / progress.totalBytes : 100
+                Terminal.progress("importing \(progress.file): \(progress.rows.grouped) rows (\(percent)%"
+                                  + Terminal.rate(progress.rows, since: started, unit: " rows/s") + ")"
+                                  + (progress.sorting ? ", sorting the rows that came out of order into the table" : ""))
+            }
             var options = ImportOptions(mapping: columnMapping, rejectsPath: rejects,
                                         rejectsMode: rejects == nil ? .replace : .append)
             options.progressEveryRows = 50_000

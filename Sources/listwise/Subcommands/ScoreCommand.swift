@@ -38,7 +38,11 @@ struct ScoreCommand: AsyncParsableCommand {
         settings.mediumShare = mediumPercent / 100
         settings.marketRates = try asOf.rates()
         let started = Date()
+        settings.progress = { homes, ranking in
+            Terminal.progress(ranking ? "ranking \(homes.grouped) homes" : "scoring: \(homes.grouped) homes" + Terminal.rate(homes, since: started, unit: " homes/s"))
+        }
         let summary = try await database.withStore { try await $0.score(model: loaded, settings: settings) }
+        Terminal.endProgress()
         for warning in summary.warnings { Terminal.warning(warning) }
         Terminal.line("score run \(summary.runID): \(summary.rows.grouped) homes as of \(DayNumber.iso(day)) with \(modelFile)"
                       + (territory.map { " in \($0)" } ?? "")

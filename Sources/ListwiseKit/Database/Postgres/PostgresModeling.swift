@@ -6,8 +6,18 @@ extension PostgresStore {
     public func trainModel(_ settings: TrainingSettings, progress: ((String) -> Void)? = nil) async throws -> TrainingResult {
         let plan = try TrainingPlan(settings, dataEnd: try await lastEventDay())
         progress?("building features for \(plan.asOfDays.map(DayNumber.iso).joined(separator: ", "))")
-        let table = try await buildFeatures(plan.featureSettings(settings)) { done in progress?("features: \(done) properties") }
-        return try Training.fit(table, plan: plan, settings: settings, progress: progress)
+        let rows = try TrainingRows()
+        do {
+            try await inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { connection in
+                try await self.streamFeatures(plan.featureSettings(settings), on: connection, chunkRows: settings.featureChunkRows) { chunk in
+                    try rows.append(chunk)
+                    progress?("features (\(plan.asOfDays.count) snapshots): \(rows.count) rows")
+                }
+            }
+        } catch {
+            throw describe(error)
+        }
+        return try Training.fit(rows, plan: plan, settings: settings, progress: progress)
     }
 
     public func evaluateModel(_ model: LikelyToSellModel, asOfDay: Int?, marketRates: MarketRates = .standard) async throws -> ModelMetrics {

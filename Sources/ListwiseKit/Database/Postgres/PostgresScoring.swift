@@ -56,7 +56,9 @@ extension PostgresStore {
                         }
                         try await writer.write(buffer)
                     }
+                    settings.progress?(summary.rows, false)
                 }
+                settings.progress?(summary.rows, true)
                 let ranking = Ranking(probabilities: ranked)
                 ranked = []
                 let n = ranking.count, high = settings.highShare, medium = settings.mediumShare

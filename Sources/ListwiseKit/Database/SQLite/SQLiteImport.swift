@@ -54,6 +54,8 @@ extension AppDatabase {
                 guard summary.rows > 0 else {
                     throw ListwiseError.usage("\(path): empty file (a header but no data rows)")
                 }
+                progress?(ImportProgress(file: path, rows: summary.rows, bytesRead: reader.fileSize, totalBytes: reader.fileSize,
+                                         sorting: true))
                 let merged = try loader.mergeStaged(db)
                 changed += merged.changed
                 summary.unchanged += merged.unchanged

@@ -42,8 +42,12 @@ extension AppDatabase {
     public func trainModel(_ settings: TrainingSettings, progress: ((String) -> Void)? = nil) throws -> TrainingResult {
         let plan = try TrainingPlan(settings, dataEnd: try lastEventDay())
         progress?("building features for \(plan.asOfDays.map(DayNumber.iso).joined(separator: ", "))")
-        let table = try buildFeatures(plan.featureSettings(settings)) { done in progress?("features: \(done) properties") }
-        return try Training.fit(table, plan: plan, settings: settings, progress: progress)
+        let rows = try TrainingRows()
+        try streamFeatures(plan.featureSettings(settings), chunkRows: settings.featureChunkRows) { chunk in
+            try rows.append(chunk)
+            progress?("features (\(plan.asOfDays.count) snapshots): \(rows.count) rows")
+        }
+        return try Training.fit(rows, plan: plan, settings: settings, progress: progress)
     }
 
     /// Re-scores a labelled snapshot with `model` and returns the metrics.

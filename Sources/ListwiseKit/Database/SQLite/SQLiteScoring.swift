@@ -52,7 +52,9 @@ extension AppDatabase {
                         summary.rows += 1
                         if score.onMarket { summary.onMarket += 1 } else { summary.expectedListings += score.probability; ranked.append(score.probability) }
                     }
+                    settings.progress?(summary.rows, false)
                 }
+                settings.progress?(summary.rows, true)
                 // Pass 2: each staged home with its rank, in one sequential INSERT ... SELECT whose ranks
                 // come from Swift functions over the sorted probabilities. (An UPDATE of ranks in place
                 // took 21 s for 1M homes, it rewrites every row; inserting row by row through Swift 7 s.)

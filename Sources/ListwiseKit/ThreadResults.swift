@@ -1,8 +1,8 @@
-// Results of work split over threads (the SQLite store's parallel reads), one slot a part.
+// Results of work split over threads (the SQLite store's parallel reads, the fit's passes), one slot a part.
 import Foundation
 
 /// What threads hand back, one slot each, each set once: the export's two halves of the run,
-/// and the list file written beside the history insert.
+/// the list file written beside the history insert, a fit's partial sums.
 final class ThreadResults<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var results: [Result<Value, any Error>?]

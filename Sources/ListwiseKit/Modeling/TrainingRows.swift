@@ -1,0 +1,202 @@
+// Training in bounded memory (issue 15): the rows of a training run live in temporary files,
+// not on the heap. The feature pass streams its chunks into `TrainingRows` (raw features, one
+// block per chunk); each design the fit needs is written once from them (`SpilledDesign`) and
+// read back block by block by every pass of IRLS. Memory then holds one byte of snapshot and
+// label per row, the training labels as doubles, one feature's values while its transform is
+// learned, and a few blocks: measured in README (Training), 1M and 10M homes.
+//
+// The files are unlinked as soon as they are created: nothing is left behind by a crash or a
+// kill. They go to the temporary directory (TMPDIR); reads come from the page cache, which the
+// kernel may drop under pressure, unlike the heap.
+import Crypto
+import Foundation
+
+/// An unlinked temporary file, written by appending and read at any offset by `pread` (from
+/// several threads at once).
+final class SpillFile: @unchecked Sendable {
+    private let descriptor: Int32
+    private let directory: String
+    /// Bytes appended so far (only `append` changes it, from one thread).
+    private(set) var size = 0
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.path
+        var template = Array("\(directory)/listwise-training-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            throw ListwiseError.runtime("cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))")
+        }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        descriptor = fd
+    }
+
+    deinit { close(descriptor) }
+
+    func append(_ bytes: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < bytes.count {
+            let written = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(size + done))
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw ListwiseError.runtime("cannot write training rows to a temporary file in \(directory): \(String(cString: strerror(errno))) (TMPDIR chooses the directory)")
+            }
+            done += written
+        }
+        size += bytes.count
+    }
+
+    func read(into target: UnsafeMutableRawPointer, count: Int, at offset: Int) throws {
+        var done = 0
+        while done < count {
+            let got = pread(descriptor, target + done, count - done, off_t(offset + done))
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else {
+                throw ListwiseError.runtime("cannot read training rows back from a temporary file in \(directory): \(got < 0 ? String(cString: strerror(errno)) : "short read")")
+            }
+            done += got
+        }
+    }
+}
+
+/// Every row of a training run's snapshots, in the order the feature pass made them: the raw
+/// feature values in a spill file, one block per chunk of the pass, column-major (feature f of a
+/// block's rows at `offset + f · rows · 8`, as doubles: exact); the snapshot and label of each
+/// row in memory, one byte each.
+final class TrainingRows {
+    struct Block { var offset: Int; var first: Int; var rows: Int }
+
+    private let file: SpillFile
+    private(set) var blocks: [Block] = []
+    /// Index into the plan's as-of days.
+    private(set) var snapshot: [UInt8] = []
+    /// 0 or 1; 2 = not known (the horizon has not passed).
+    private(set) var label: [UInt8] = []
+    private(set) var hasOwnerHistory = false
+    private(set) var marketRateCarried = false
+    private var largestBlock = 0
+
+    var count: Int { snapshot.count }
+
+    init() throws { file = try SpillFile() }
+
+    /// Adds a chunk of the feature pass (its property ids are not kept).
+    func append(_ chunk: FeatureTable) throws {
+        hasOwnerHistory = chunk.hasOwnerHistory
+        marketRateCarried = marketRateCarried || chunk.marketRateCarried
+        guard chunk.count > 0 else { return }
+        precondition(chunk.snapshot.allSatisfy { $0 >= 0 && $0 < 255 }, "more than 255 snapshots")
+        blocks.append(Block(offset: file.size, first: count, rows: chunk.count))
+        largestBlock = max(largestBlock, chunk.count)
+        for column in chunk.values {
+            precondition(column.count == chunk.count, "a feature column of another length")
+            try column.withUnsafeBytes { try file.append($0) }
+        }
+        snapshot.append(contentsOf: chunk.snapshot.lazy.map { UInt8($0) })
+        label.append(contentsOf: chunk.label.lazy.map { $0.isNaN ? 2 : ($0 == 1 ? 1 : 0) })
+    }
+
+    /// Which rows belong to the snapshots `snapshots` (indices into the as-of days).
+    func mask(_ snapshots: [Int]) -> [Bool] {
+        var chosen = [Bool](repeating: false, count: 256)
+        for s in snapshots { chosen[s] = true }
+        return snapshot.map { chosen[Int($0)] }
+    }
+
+    /// The labels of the rows in `mask`, in row order (NaN where not known).
+    func labels(_ mask: [Bool]) -> [Double] {
+        zip(label, mask).compactMap { value, chosen in chosen ? (value == 2 ? .nan : Double(value)) : nil }
+    }
+
+    /// One feature's values on the rows in `mask`, in row order.
+    func values(_ feature: RawFeature, _ mask: [Bool]) throws -> [Double] {
+        var result: [Double] = []
+        result.reserveCapacity(mask.lazy.filter { $0 }.count)
+        let buffer = UnsafeMutablePointer<Double>.allocate(capacity: max(largestBlock, 1))
+        defer { buffer.deallocate() }
+        for block in blocks {
+            try file.read(into: buffer, count: block.rows * 8, at: block.offset + feature.rawValue * block.rows * 8)
+            for i in 0..<block.rows where mask[block.first + i] { result.append(buffer[i]) }
+        }
+        return result
+    }
+
+    /// Each block's raw features (column-major, `RawFeature.allCases.count` columns of
+    /// `block.rows` values), in order.
+    func forEachBlock(_ body: (Block, UnsafePointer<Double>) throws -> Void) throws {
+        let width = RawFeature.allCases.count
+        let buffer = UnsafeMutablePointer<Double>.allocate(capacity: max(largestBlock, 1) * width)
+        defer { buffer.deallocate() }
+        for block in blocks {
+            try file.read(into: buffer, count: block.rows * width * 8, at: block.offset)
+            try body(block, buffer)
+        }
+    }
+}
+
+/// The standardised design of the rows of `TrainingRows` in a mask, written once to a spill
+/// file in blocks of `blockRows` rows (row-major) and read back by each pass of the fit. Its bytes are
+/// those `DesignMatrix.build` gives for the same rows, so its fingerprint is the same.
+struct SpilledDesign: DesignBlocks {
+    let rows: Int
+    let columns: Int
+    let maxBlockRows: Int
+    /// SHA-256 of the design and its labels (`DesignMatrix.fingerprint`).
+    let fingerprint: String
+    private let file: SpillFile
+
+    var blockCount: Int { (rows + maxBlockRows - 1) / maxBlockRows }
+
+    init(_ source: TrainingRows, mask: [Bool], labels: [Double], transforms: [FeatureTransform], blockRows: Int = 8192) throws {
+        let features = try DesignMatrix.features(transforms)
+        let width = transforms.reduce(0) { $0 + $1.columns.count }
+        let offsets = transforms.reduce(into: [0]) { $0.append($0.last! + $1.columns.count) }
+        let file = try SpillFile()
+        var hasher = SHA256()
+        let blockRows = max(1, blockRows)
+        let pending = UnsafeMutablePointer<Double>.allocate(capacity: blockRows * max(width, 1))
+        defer { pending.deallocate() }
+        var pendingRows = 0, total = 0
+        func flush() throws {
+            guard pendingRows > 0 else { return }
+            let bytes = UnsafeRawBufferPointer(start: pending, count: pendingRows * width * 8)
+            try file.append(bytes)
+            hasher.update(bufferPointer: bytes)
+            total += pendingRows
+            pendingRows = 0
+        }
+        var scratch: [Double] = []
+        var chosen: [Int] = []
+        try source.forEachBlock { block, raw in
+            chosen.removeAll(keepingCapacity: true)
+            for i in 0..<block.rows where mask[block.first + i] { chosen.append(i) }
+            var next = 0
+            while next < chosen.count {
+                let take = min(blockRows - pendingRows, chosen.count - next)
+                let target = pending + pendingRows * width
+                for (f, (feature, transform)) in zip(features, transforms).enumerated() {
+                    let column = raw + feature.rawValue * block.rows
+                    for k in 0..<take {
+                        transform.write(column[chosen[next + k]], into: target + k * width + offsets[f], scratch: &scratch)
+                    }
+                }
+                pendingRows += take
+                next += take
+                if pendingRows == blockRows { try flush() }
+            }
+        }
+        try flush()
+        precondition(total == labels.count, "design rows and labels differ")
+        labels.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        rows = total
+        columns = width
+        maxBlockRows = blockRows
+        fingerprint = Hex.string(hasher.finalize())
+        self.file = file
+    }
+
+    func withBlock(_ index: Int, buffer: UnsafeMutablePointer<Double>, _ body: (RowBlock, Int) throws -> Void) throws {
+        let first = index * maxBlockRows, count = min(maxBlockRows, rows - first)
+        try file.read(into: buffer, count: count * columns * 8, at: first * columns * 8)
+        try body(RowBlock(base: buffer, rows: count, columns: columns), first)
+    }
+}
