@@ -16,6 +16,8 @@ public struct TrainingSettings: Sendable {
     /// Rows per chunk of the feature pass (a block of `TrainingRows`) and per block of a
     /// spilled design: the sizes of the reads of the streamed fit (tests make them small).
     var featureChunkRows = 65_536
+    /// Threads of the feature pass (SQLite store), each over a share of the property ids.
+    var workers = min(2, max(1, ProcessInfo.processInfo.activeProcessorCount))
     var designBlockRows = 8192
 
     /// The default of `train` and of the refresh's retrain. Not `auto`: measured on eight

@@ -58,53 +58,75 @@ final class SpillFile: @unchecked Sendable {
     }
 }
 
-/// Every row of a training run's snapshots, in the order the feature pass made them: the raw
+/// Every row of a training run's snapshots, in the order of a one-thread feature pass: the raw
 /// feature values in a spill file, one block per chunk of the pass, column-major (feature f of a
 /// block's rows at `offset + f · rows · 8`, as doubles: exact); the snapshot and label of each
-/// row in memory, one byte each.
+/// row in memory, one byte each. Chunks may come from several readers, each over a consecutive
+/// range of property ids (`part`): the rows are part 0's, then part 1's, ...
 final class TrainingRows {
     struct Block { var offset: Int; var first: Int; var rows: Int }
+    private struct Part { var blocks: [Block] = []; var snapshot: [UInt8] = []; var label: [UInt8] = [] }
 
     private let file: SpillFile
-    private(set) var blocks: [Block] = []
-    /// Index into the plan's as-of days.
-    private(set) var snapshot: [UInt8] = []
-    /// 0 or 1; 2 = not known (the horizon has not passed).
-    private(set) var label: [UInt8] = []
+    private var parts: [Part] = []
+    private var sealed: Part?
     private(set) var hasOwnerHistory = false
     private(set) var marketRateCarried = false
     private var largestBlock = 0
 
-    var count: Int { snapshot.count }
+    var count: Int { sealed?.snapshot.count ?? parts.reduce(0) { $0 + $1.snapshot.count } }
+    /// The blocks in row order (`first`: the index of a block's first row).
+    var blocks: [Block] { seal().blocks }
+    /// Index into the plan's as-of days.
+    var snapshot: [UInt8] { seal().snapshot }
+    /// 0 or 1; 2 = not known (the horizon has not passed).
+    var label: [UInt8] { seal().label }
 
     init() throws { file = try SpillFile() }
 
-    /// Adds a chunk of the feature pass (its property ids are not kept).
-    func append(_ chunk: FeatureTable) throws {
+    /// Adds a chunk of the feature pass made by reader `part` (its property ids are not kept).
+    func append(_ chunk: FeatureTable, part: Int = 0) throws {
+        precondition(sealed == nil, "rows added after they were read")
         hasOwnerHistory = chunk.hasOwnerHistory
         marketRateCarried = marketRateCarried || chunk.marketRateCarried
         guard chunk.count > 0 else { return }
         precondition(chunk.snapshot.allSatisfy { $0 >= 0 && $0 < 255 }, "more than 255 snapshots")
-        blocks.append(Block(offset: file.size, first: count, rows: chunk.count))
+        while parts.count <= part { parts.append(Part()) }
+        parts[part].blocks.append(Block(offset: file.size, first: parts[part].snapshot.count, rows: chunk.count))
         largestBlock = max(largestBlock, chunk.count)
         for column in chunk.values {
             precondition(column.count == chunk.count, "a feature column of another length")
             try column.withUnsafeBytes { try file.append($0) }
         }
-        snapshot.append(contentsOf: chunk.snapshot.lazy.map { UInt8($0) })
-        label.append(contentsOf: chunk.label.lazy.map { $0.isNaN ? 2 : ($0 == 1 ? 1 : 0) })
+        parts[part].snapshot.append(contentsOf: chunk.snapshot.lazy.map { UInt8($0) })
+        parts[part].label.append(contentsOf: chunk.label.lazy.map { $0.isNaN ? 2 : ($0 == 1 ? 1 : 0) })
+    }
+
+    /// The parts joined in order (once: no rows may be added after).
+    private func seal() -> Part {
+        if let sealed { return sealed }
+        var all = Part()
+        for part in parts {
+            let base = all.snapshot.count
+            all.blocks += part.blocks.map { Block(offset: $0.offset, first: base + $0.first, rows: $0.rows) }
+            all.snapshot += part.snapshot
+            all.label += part.label
+        }
+        parts = []
+        sealed = all
+        return all
     }
 
     /// Which rows belong to the snapshots `snapshots` (indices into the as-of days).
     func mask(_ snapshots: [Int]) -> [Bool] {
         var chosen = [Bool](repeating: false, count: 256)
         for s in snapshots { chosen[s] = true }
-        return snapshot.map { chosen[Int($0)] }
+        return seal().snapshot.map { chosen[Int($0)] }
     }
 
     /// The labels of the rows in `mask`, in row order (NaN where not known).
     func labels(_ mask: [Bool]) -> [Double] {
-        zip(label, mask).compactMap { value, chosen in chosen ? (value == 2 ? .nan : Double(value)) : nil }
+        zip(seal().label, mask).compactMap { value, chosen in chosen ? (value == 2 ? .nan : Double(value)) : nil }
     }
 
     /// One feature's values on the rows in `mask`, in row order.
@@ -113,7 +135,7 @@ final class TrainingRows {
         result.reserveCapacity(mask.lazy.filter { $0 }.count)
         let buffer = UnsafeMutablePointer<Double>.allocate(capacity: max(largestBlock, 1))
         defer { buffer.deallocate() }
-        for block in blocks {
+        for block in seal().blocks {
             try file.read(into: buffer, count: block.rows * 8, at: block.offset + feature.rawValue * block.rows * 8)
             for i in 0..<block.rows where mask[block.first + i] { result.append(buffer[i]) }
         }
@@ -126,7 +148,7 @@ final class TrainingRows {
         let width = RawFeature.allCases.count
         let buffer = UnsafeMutablePointer<Double>.allocate(capacity: max(largestBlock, 1) * width)
         defer { buffer.deallocate() }
-        for block in blocks {
+        for block in seal().blocks {
             try file.read(into: buffer, count: block.rows * width * 8, at: block.offset)
             try body(block, buffer)
         }

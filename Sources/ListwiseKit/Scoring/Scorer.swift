@@ -108,68 +108,6 @@ struct Ranking: Sendable {
     }
 }
 
-/// Scored chunks on their way from the feature threads to the writer: a bounded queue (at most
-/// `capacity` chunks wait, so memory stays bounded) that ends when every producer has finished.
-final class ScoredChunks: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var queue: [[HomeScore]] = []
-    private var running: Int
-    private let capacity: Int
-    private var failure: (any Error)?
-    private var cancelled = false
-
-    init(producers: Int, capacity: Int) {
-        running = producers
-        self.capacity = capacity
-    }
-
-    /// Waits for room; throws when the consumer has given up.
-    func put(_ chunk: [HomeScore]) throws {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.count >= capacity, !cancelled { condition.wait() }
-        if cancelled { throw CancellationError() }
-        queue.append(chunk)
-        condition.broadcast()
-    }
-
-    /// A producer is done, with the error that stopped it, if any.
-    func finish(_ error: (any Error)?) {
-        condition.lock()
-        defer { condition.unlock() }
-        running -= 1
-        if let error, failure == nil, !(error is CancellationError) { failure = error }
-        if error != nil { cancelled = true }
-        condition.broadcast()
-    }
-
-    /// The next chunk; nil when every producer has finished; the first producer error, if any.
-    func next() throws -> [HomeScore]? {
-        condition.lock()
-        defer { condition.unlock() }
-        while queue.isEmpty, running > 0, failure == nil { condition.wait() }
-        if let failure {
-            cancelled = true
-            condition.broadcast()
-            while running > 0 { condition.wait() }
-            throw failure
-        }
-        if queue.isEmpty { return nil }
-        let chunk = queue.removeFirst()
-        condition.broadcast()
-        return chunk
-    }
-
-    /// Stops the producers (their next `put` throws) and waits until they have all finished.
-    func cancelAndWait() {
-        condition.lock()
-        defer { condition.unlock() }
-        cancelled = true
-        condition.broadcast()
-        while running > 0 { condition.wait() }
-    }
-}
-
 /// Scored homes per bin of each feature's training profile, added up by the scoring threads.
 final class ProfileCounts: @unchecked Sendable {
     private let lock = NSLock()

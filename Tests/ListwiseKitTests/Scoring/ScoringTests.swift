@@ -144,20 +144,20 @@ final class ScoringTests: TemporaryFolderTestCase {
         XCTAssertEqual(counts, [100, 100, 100])
     }
 
-    func testScoredChunksStopsEveryoneOnAnError() throws {
+    func testChunkQueueStopsEveryoneOnAnError() throws {
         struct Broken: Error {}
         // A producer's error reaches the consumer (the run fails; queued chunks do not matter).
-        let failing = ScoredChunks(producers: 2, capacity: 4)
-        try failing.put([])
+        let failing = ChunkQueue<[HomeScore]>(producers: 2, capacity: 4)
+        try failing.put([], part: 0)
         failing.finish(Broken())
-        XCTAssertThrowsError(try failing.put([]), "the other producer is stopped")
+        XCTAssertThrowsError(try failing.put([], part: 1), "the other producer is stopped")
         failing.finish(CancellationError())
         XCTAssertThrowsError(try failing.next()) { XCTAssertTrue($0 is Broken) }
         // A consumer that gives up stops producers waiting for room, and waits for them.
-        let abandoned = ScoredChunks(producers: 1, capacity: 1)
+        let abandoned = ChunkQueue<[HomeScore]>(producers: 1, capacity: 1)
         let stopped = expectation(description: "the producer stopped")
         DispatchQueue.global().async {
-            do { while true { try abandoned.put([]) } } catch {
+            do { while true { try abandoned.put([], part: 0) } } catch {
                 XCTAssertTrue(error is CancellationError)
                 abandoned.finish(error)
                 stopped.fulfill()

@@ -43,8 +43,19 @@ extension AppDatabase {
         let plan = try TrainingPlan(settings, dataEnd: try lastEventDay())
         progress?("building features for \(plan.asOfDays.map(DayNumber.iso).joined(separator: ", "))")
         let rows = try TrainingRows()
-        try streamFeatures(plan.featureSettings(settings), chunkRows: settings.featureChunkRows) { chunk in
-            try rows.append(chunk)
+        // The readers start inside a write transaction, which ends as soon as they have begun:
+        // they all read one state of the data, and imports wait only for the zip counts.
+        let readers = try writeWithoutTransaction { db in
+            var readers: FeatureReaders<FeatureTable>?
+            try db.inTransaction(.immediate) {
+                readers = try startFeatureReaders(db, settings: plan.featureSettings(settings), workers: settings.workers,
+                                                  chunkRows: settings.featureChunkRows) { $0 }
+                return .commit
+            }
+            return readers!
+        }
+        try readers.forEach { part, chunk in
+            try rows.append(chunk, part: part)
             progress?("features (\(plan.asOfDays.count) snapshots): \(rows.count) rows")
         }
         return try Training.fit(rows, plan: plan, settings: settings, progress: progress)

@@ -43,8 +43,14 @@ extension AppDatabase {
                 let featureSettings = FeatureSettings(asOfDays: [settings.asOfDay], horizonDays: model.horizonDays,
                                                       marketRates: settings.marketRates, includeOnMarket: true, scope: scope)
                 let profileCounts = model.featureProfiles.map(ProfileCounts.init)
-                try forEachScoredChunk(db, settings: featureSettings, model: model, features: features, workers: settings.workers,
-                                       chunkRows: settings.chunkRows, profileCounts: profileCounts) { scored in
+                // Scored on the reader threads; the caller holds the write lock (BEGIN IMMEDIATE)
+                // to the end, so the run describes the data the readers saw.
+                let readers = try startFeatureReaders(db, settings: featureSettings, workers: settings.workers,
+                                                      chunkRows: settings.chunkRows) { chunk in
+                    profileCounts?.add(chunk)
+                    return try HomeScore.scores(of: chunk, model: model, features: features)
+                }
+                try readers.forEach { _, scored in
                     for score in scored {
                         let reasons = score.reasons.map { $0 as String? } + Array(repeating: nil, count: max(0, 3 - score.reasons.count))
                         try stage.run([.text(score.propertyID), .double(score.probability), .integer(score.onMarket ? 1 : 0),
@@ -84,51 +90,6 @@ extension AppDatabase {
         }
         if summary.rows == 0 { summary.warnings.append(ScoreWarnings.noHomes(settings)) }
         return summary
-    }
-
-    /// Scores every home in scope, `workers` threads each streaming the features of its share of
-    /// the property ids from its own read-only connection, and hands each scored chunk to `body`
-    /// on this (the writer's) thread. The caller holds the write lock (BEGIN IMMEDIATE), so no
-    /// import can commit between the readers' starts: they all see the same data. With 2 workers
-    /// on 2 cores a 1M-home pass took 12 s where one thread took 19 s.
-    private func forEachScoredChunk(_ db: Database, settings: FeatureSettings, model: LikelyToSellModel, features: [RawFeature],
-                                    workers: Int, chunkRows: Int, profileCounts: ProfileCounts?,
-                                    _ body: ([HomeScore]) throws -> Void) throws {
-        let zipBuilder = try FeatureBuilder(settings: settings, db: db)
-        try zipBuilder.countZipsForStreaming()
-        let zips = zipBuilder.zips
-        var workerSettings = settings
-        workerSettings.dataEndDay = zipBuilder.table.dataEndDay   // read once (an index scan), not once a worker
-        let readSettings = workerSettings
-        let ranges = try Self.propertyRanges(db, parts: workers)
-        let channel = ScoredChunks(producers: ranges.count, capacity: ranges.count + 1)
-        for range in ranges {
-            DispatchQueue.global().async {
-                do {
-                    try self.read { readerDB in
-                        // A small page cache: the pass reads sequentially, and the pool's 64 MiB a
-                        // connection, twice, pushed the run's peak from 195 to 374 MB.
-                        try readerDB.execute(sql: "PRAGMA cache_size = -4096")
-                        defer { try? readerDB.execute(sql: "PRAGMA cache_size = -65536") }
-                        let builder = try FeatureBuilder(settings: readSettings, db: readerDB)
-                        builder.zips = zips
-                        try builder.stream(chunkRows: chunkRows, range: range) { chunk in
-                            profileCounts?.add(chunk)
-                            try channel.put(try HomeScore.scores(of: chunk, model: model, features: features))
-                        }
-                    }
-                    channel.finish(nil)
-                } catch {
-                    channel.finish(error)
-                }
-            }
-        }
-        do {
-            while let chunk = try channel.next() { try body(chunk) }
-        } catch {
-            channel.cancelAndWait()
-            throw error
-        }
     }
 
     /// `parts` ranges of property ids with about as many homes each.
