@@ -254,4 +254,28 @@ struct ZipCounts: Sendable {
     var index: [String: Int] = [:]
     var homes: [[Double]] = []
     var listings: [[Double]] = []
+
+    /// The sums of counts made over disjoint sets of homes (each with its own zip index).
+    static func merged(_ parts: [ZipCounts], snapshots: Int) -> ZipCounts {
+        var total = ZipCounts()
+        total.homes = Array(repeating: [], count: snapshots)
+        total.listings = Array(repeating: [], count: snapshots)
+        for part in parts {
+            for (zip, slot) in part.index.sorted(by: { $0.value < $1.value }) {
+                let target: Int
+                if let known = total.index[zip] {
+                    target = known
+                } else {
+                    target = total.index.count
+                    total.index[zip] = target
+                    for s in 0..<snapshots { total.homes[s].append(0); total.listings[s].append(0) }
+                }
+                for s in 0..<snapshots {
+                    total.homes[s][target] += part.homes[s][slot]
+                    total.listings[s][target] += part.listings[s][slot]
+                }
+            }
+        }
+        return total
+    }
 }

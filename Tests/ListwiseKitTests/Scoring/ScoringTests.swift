@@ -144,6 +144,24 @@ final class ScoringTests: TemporaryFolderTestCase {
         XCTAssertEqual(counts, [100, 100, 100])
     }
 
+    func testPositionRanksAreTheRanksOfTheSortedProbabilities() {
+        // Two parts, ties within and across parts, homes on the market (NaN) left unranked.
+        var generator = SystemRandomNumberGenerator()
+        let parts: [[Double]] = [(0..<500).map { i in i % 37 == 0 ? .nan : Double(Int.random(in: 0..<200, using: &generator)) / 200 },
+                                 [], (0..<300).map { _ in Double(Int.random(in: 0..<200, using: &generator)) / 200 }]
+        let ranked = parts.flatMap { $0 }.filter { !$0.isNaN }
+        let reference = Ranking(probabilities: ranked)
+        let positions = PositionRanking(parts)
+        XCTAssertEqual(positions.count, ranked.count)
+        for (part, rows) in parts.enumerated() {
+            for (row, p) in rows.enumerated() {
+                XCTAssertEqual(positions.rank(part: part, row: row), p.isNaN ? 0 : reference.rank(of: p))
+                XCTAssertEqual(positions.tied(part: part, row: row), p.isNaN ? 0 : reference.tiedCount(of: p))
+            }
+        }
+        XCTAssertEqual(positions.tierCounts(high: 0.2, medium: 0.3), reference.tierCounts(high: 0.2, medium: 0.3))
+    }
+
     func testChunkQueueStopsEveryoneOnAnError() throws {
         struct Broken: Error {}
         // A producer's error reaches the consumer (the run fails; queued chunks do not matter).
