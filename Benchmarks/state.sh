@@ -35,7 +35,8 @@ for n in "${SIZES[@]}"; do
     as_of=$(python3 -c "import json; print(json.load(open('$WORK/state-$n-model.json'))['validation_as_of'])")
     read -r t m < <(time_one "$BIN" score --db "$db" --model "$WORK/state-$n-model.json" --as-of "$as_of")
     echo "  score $t s, peak $((m / 1024)) MB" >&2; echo "$n score $t $m" >> "$RESULTS"
-    read -r t m < <(time_one "$BIN" export --db "$db" --channel mail --campaign state-benchmark --top 100000 --out "$WORK/state-$n-mail.csv")
+    run=$(sqlite3 "$db" "SELECT max(id) FROM score_runs WHERE territory IS NULL")
+    read -r t m < <(time_one "$BIN" export --db "$db" --run "$run" --channel mail --campaign state-benchmark --top 100000 --out "$WORK/state-$n-mail.csv")
     echo "  export $t s, peak $((m / 1024)) MB" >&2; echo "$n export $t $m" >> "$RESULTS"
     sqlite3 "$db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
     echo "$n disk $(du -sk "$db" | cut -f1) $(du -sk "$data" | cut -f1)" >> "$RESULTS"

@@ -8,7 +8,7 @@ struct TrainCommand: AsyncParsableCommand {
         commandName: "train",
         abstract: "Train the likely-to-sell model and write a model file.",
         discussion: """
-            Reads the database; writes a JSON model file (default Models/model-<as-of>.json). Fits L2-regularised logistic regression on K stacked as-of snapshots (T - h, T - 2h, ...) and validates out of time at T once; prints the validation metrics to stderr. With --l2 auto the penalty is chosen before T is looked at: each candidate is fitted on the older training snapshots and scored on the newest one, then the model is refitted on all of them. Memory grows with homes x snapshots (about 0.5 GB per million homes and snapshot).
+            Reads the database; writes a JSON model file (default Models/model-<as-of>.json). Fits L2-regularised logistic regression on K stacked as-of snapshots (T - h, T - 2h, ...) and validates out of time at T once; prints the validation metrics to stderr. With --l2 auto the penalty is chosen before T is looked at: each candidate is fitted on the older training snapshots and scored on the newest one, then the model is refitted on all of them. Memory does not grow with the design: the snapshots' rows and each design matrix go to unlinked temporary files (TMPDIR; about 1.5 GB of disk per million homes with 2 snapshots) and every IRLS step reads them back in blocks; what stays in memory is a few bytes a row (peak 253 MB at 1M homes). Progress (features, IRLS steps) shows when stderr is a terminal.
 
             Example:
               listwise train --snapshots 2 --l2 auto --out Models/county.json
