@@ -6,9 +6,9 @@ import GRDB
 extension AppDatabase {
     /// Scores the homes in scope and stores the run, streaming: features come in chunks of
     /// `settings.chunkRows` homes, each chunk is scored with one design matrix and one `dgemv` and
-    /// staged; one INSERT ... SELECT then writes the scores with ranks, percentiles and tiers.
-    /// Memory grows only by 16 bytes a home (the probabilities kept for ranking and their sorted
-    /// copy). The run is one transaction: all of it or nothing.
+    /// staged; one INSERT ... SELECT a reader's part then writes the scores with ranks,
+    /// percentiles and tiers. Memory grows only by the probabilities kept for ranking (8 bytes a
+    /// home, 24 while the ranks are built). The run is one transaction: all of it or nothing.
     public func score(model: LikelyToSellModel, settings: ScoreSettings) throws -> ScoreRunSummary {
         let started = Date()
         let scope = try settings.territory.map { try territory(named: $0).definition }
