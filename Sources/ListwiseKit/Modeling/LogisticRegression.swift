@@ -241,24 +241,6 @@ public enum LogisticRegression {
         return total
     }
 
-    /// β₀ + xᵢ·β for every row of `x`, in row order.
-    static func linearPredictor(_ x: some DesignBlocks, intercept: Double, beta: [Double]) throws -> [Double] {
-        var eta = [Double](repeating: 0, count: x.rows)
-        let buffer = UnsafeMutablePointer<Double>.allocate(capacity: x.maxBlockRows * max(x.columns, 1))
-        defer { buffer.deallocate() }
-        try beta.withUnsafeBufferPointer { b in
-            try eta.withUnsafeMutableBufferPointer { out in
-                for index in 0..<x.blockCount {
-                    try x.withBlock(index, buffer: buffer) { block, first in
-                        BLAS.multiply(block, b.baseAddress!, into: out.baseAddress! + first)
-                        for i in first..<(first + block.rows) { out[i] += intercept }
-                    }
-                }
-            }
-        }
-        return eta
-    }
-
     /// Pointers handed to the worker threads, which only read them.
     private struct SharedInputs: @unchecked Sendable {
         let labels: UnsafePointer<Double>

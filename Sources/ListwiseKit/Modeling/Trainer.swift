@@ -181,8 +181,8 @@ enum Training {
             progress?("IRLS step \(step): deviance \(String(format: "%.2f", deviance))")
         }
         // The one look at T: after every choice is made.
-        let validationDesign = try SpilledDesign(data, mask: validationRows, labels: validationLabels, transforms: transforms, blockRows: settings.designBlockRows)
-        let metrics = try Self.metrics(of: fit, on: validationDesign, labels: validationLabels)
+        let metrics = try Self.metrics(of: fit, on: data, mask: validationRows, labels: validationLabels, transforms: transforms,
+                                       blockRows: settings.designBlockRows)
         if !fit.converged {
             warnings.append(fit.separable
                 ? "the training data look separable: probabilities reach 0 or 1; use a larger --l2"
@@ -220,22 +220,32 @@ enum Training {
             FeaturePlan.learn(feature, values: try data.values(feature, fitRows))
         }
         let fitDesign = try SpilledDesign(data, mask: fitRows, labels: fitLabels, transforms: transforms, blockRows: blockRows)
-        let validationDesign = try SpilledDesign(data, mask: validationRows, labels: validationLabels, transforms: transforms, blockRows: blockRows)
         var trials: [PenaltyTrial] = []
         for l2 in grid {
             progress?("inner split: fitting with l2 = \(l2)")
             let fit = try LogisticRegression.fit(fitDesign, fitLabels, settings: LogisticSettings(l2: l2))
-            let metrics = try Self.metrics(of: fit, on: validationDesign, labels: validationLabels)
+            let metrics = try Self.metrics(of: fit, on: data, mask: validationRows, labels: validationLabels, transforms: transforms,
+                                           blockRows: blockRows)
             trials.append(PenaltyTrial(l2: l2, logLoss: metrics.logLoss, rocAUC: metrics.rocAUC))
         }
         let best = trials.min { $0.logLoss < $1.logLoss }!
         return (best.l2, trials, fitLabels.count, validationLabels.count)
     }
 
-    /// The metrics of `fit` on a standardised design and its labels.
-    private static func metrics(of fit: LogisticFit, on design: some DesignBlocks, labels: [Double]) throws -> ModelMetrics {
-        let eta = try LogisticRegression.linearPredictor(design, intercept: fit.intercept, beta: fit.coefficients)
-        return Metrics.evaluate(y: labels, p: eta.map(LogisticRegression.sigmoid))
+    /// The metrics of `fit` on the rows of `data` in `mask`, their design built block by block
+    /// and used once (not spilled: validation reads it once).
+    private static func metrics(of fit: LogisticFit, on data: TrainingRows, mask: [Bool], labels: [Double],
+                                transforms: [FeatureTransform], blockRows: Int) throws -> ModelMetrics {
+        var p: [Double] = []
+        p.reserveCapacity(labels.count)
+        var eta = [Double](repeating: 0, count: max(1, blockRows))
+        try fit.coefficients.withUnsafeBufferPointer { beta in
+            try SpilledDesign.forEachBlock(of: data, mask: mask, transforms: transforms, blockRows: blockRows) { block in
+                BLAS.multiply(block, beta.baseAddress!, into: &eta)
+                for i in 0..<block.rows { p.append(LogisticRegression.sigmoid(eta[i] + fit.intercept)) }
+            }
+        }
+        return Metrics.evaluate(y: labels, p: p)
     }
 
     /// The metrics of `models` on one labelled snapshot's features.

@@ -169,21 +169,46 @@ struct SpilledDesign: DesignBlocks {
     var blockCount: Int { (rows + maxBlockRows - 1) / maxBlockRows }
 
     init(_ source: TrainingRows, mask: [Bool], labels: [Double], transforms: [FeatureTransform], blockRows: Int = 8192) throws {
+        let file = try SpillFile()
+        var hasher = SHA256()
+        var total = 0
+        let width = try Self.forEachBlock(of: source, mask: mask, transforms: transforms, blockRows: blockRows) { block in
+            let bytes = UnsafeRawBufferPointer(start: block.base, count: block.rows * block.columns * 8)
+            try file.append(bytes)
+            hasher.update(bufferPointer: bytes)
+            total += block.rows
+        }
+        precondition(total == labels.count, "design rows and labels differ")
+        labels.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        rows = total
+        columns = width
+        maxBlockRows = max(1, blockRows)
+        fingerprint = Hex.string(hasher.finalize())
+        self.file = file
+    }
+
+    func withBlock(_ index: Int, buffer: UnsafeMutablePointer<Double>, _ body: (RowBlock, Int) throws -> Void) throws {
+        let first = index * maxBlockRows, count = min(maxBlockRows, rows - first)
+        try file.read(into: buffer, count: count * columns * 8, at: first * columns * 8)
+        try body(RowBlock(base: buffer, rows: count, columns: columns), first)
+    }
+
+    /// The standardised design of the rows of `source` in `mask`, in row order, handed to `body`
+    /// in blocks of `blockRows` rows (the last may be shorter), without keeping it: a spilled
+    /// design writes them out, the validation metrics use them once. Returns the column count.
+    @discardableResult
+    static func forEachBlock(of source: TrainingRows, mask: [Bool], transforms: [FeatureTransform], blockRows: Int,
+                             _ body: (RowBlock) throws -> Void) throws -> Int {
         let features = try DesignMatrix.features(transforms)
         let width = transforms.reduce(0) { $0 + $1.columns.count }
         let offsets = transforms.reduce(into: [0]) { $0.append($0.last! + $1.columns.count) }
-        let file = try SpillFile()
-        var hasher = SHA256()
         let blockRows = max(1, blockRows)
         let pending = UnsafeMutablePointer<Double>.allocate(capacity: blockRows * max(width, 1))
         defer { pending.deallocate() }
-        var pendingRows = 0, total = 0
+        var pendingRows = 0
         func flush() throws {
             guard pendingRows > 0 else { return }
-            let bytes = UnsafeRawBufferPointer(start: pending, count: pendingRows * width * 8)
-            try file.append(bytes)
-            hasher.update(bufferPointer: bytes)
-            total += pendingRows
+            try body(RowBlock(base: pending, rows: pendingRows, columns: width))
             pendingRows = 0
         }
         var scratch: [Double] = []
@@ -207,18 +232,6 @@ struct SpilledDesign: DesignBlocks {
             }
         }
         try flush()
-        precondition(total == labels.count, "design rows and labels differ")
-        labels.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        rows = total
-        columns = width
-        maxBlockRows = blockRows
-        fingerprint = Hex.string(hasher.finalize())
-        self.file = file
-    }
-
-    func withBlock(_ index: Int, buffer: UnsafeMutablePointer<Double>, _ body: (RowBlock, Int) throws -> Void) throws {
-        let first = index * maxBlockRows, count = min(maxBlockRows, rows - first)
-        try file.read(into: buffer, count: count * columns * 8, at: first * columns * 8)
-        try body(RowBlock(base: buffer, rows: count, columns: columns), first)
+        return width
     }
 }
