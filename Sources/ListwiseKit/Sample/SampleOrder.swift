@@ -32,7 +32,7 @@ enum FileReorder {
         func flush(_ key: Int) throws {
             guard let bytes = pending[key], !bytes.isEmpty else { return }
             let file = bucketPath(key)
-            if !FileManager.default.fileExists(atPath: file) { FileManager.default.createFile(atPath: file, contents: nil) }
+            if !FileManager.default.fileExists(atPath: file) { _ = FileManager.default.createFile(atPath: file, contents: nil) }
             guard let handle = FileHandle(forWritingAtPath: file) else { throw ListwiseError.runtime("\(file): cannot write") }
             defer { try? handle.close() }
             _ = try handle.seekToEnd()
