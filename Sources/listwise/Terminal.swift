@@ -36,8 +36,8 @@ enum Terminal {
         write("\r\u{1B}[2K" + text)
     }
 
-    /// ", 123,456 rows/s" (`unit` a second) since `start`, for progress lines; empty at first.
-    static func rate(_ count: Int, since start: Date, unit: String = "/s") -> String {
+    /// ", 123,456 rows/s" (`unit`: " rows/s") since `start`, for progress lines; empty at first.
+    static func rate(_ count: Int, since start: Date, unit: String) -> String {
         let seconds = Date().timeIntervalSince(start)
         return seconds < 0.5 ? "" : ", \(Int(Double(count) / seconds).grouped)\(unit)"
     }

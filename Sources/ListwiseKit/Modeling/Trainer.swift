@@ -14,11 +14,11 @@ public struct TrainingSettings: Sendable {
     /// Candidates for `--l2 auto`.
     public var penaltyGrid: [Double] = [0.01, 0.1, 1, 10, 100, 1000]
     /// Rows per chunk of the feature pass (a block of `TrainingRows`) and per block of a
-    /// spilled design: the sizes of the reads of the streamed fit (tests make them small).
+    /// design: the sizes of the reads of the streamed fit (tests make them small).
     var featureChunkRows = 65_536
+    var designBlockRows = 8192
     /// Threads of the feature pass (SQLite store), each over a share of the property ids.
     var workers = min(2, max(1, ProcessInfo.processInfo.activeProcessorCount))
-    var designBlockRows = 8192
 
     /// The default of `train` and of the refresh's retrain. Not `auto`: measured on eight
     /// generated counties (10k to 1M homes), the inner split's choice did not beat λ = 1 out of
@@ -120,8 +120,8 @@ func evaluationDay(_ models: [LikelyToSellModel], asOfDay: Int?, dataEnd: Int?) 
 
 /// Fitting and evaluating on built features, whichever store they came from.
 enum Training {
-    /// Fits on the training snapshots of `data` (see file comment) with designs spilled to
-    /// temporary files (`SpilledDesign`), so that memory does not grow with the design.
+    /// Fits on the training snapshots of `data` (see file comment) with the training design
+    /// spilled to a temporary file (`SpilledDesign`), so that memory does not grow with it.
     static func fit(_ data: TrainingRows, plan: TrainingPlan, settings: TrainingSettings,
                     progress: ((String) -> Void)?) throws -> TrainingResult {
         let h = settings.horizonDays
@@ -240,7 +240,7 @@ enum Training {
         p.reserveCapacity(labels.count)
         var eta = [Double](repeating: 0, count: max(1, blockRows))
         try fit.coefficients.withUnsafeBufferPointer { beta in
-            try SpilledDesign.forEachBlock(of: data, mask: mask, transforms: transforms, blockRows: blockRows) { block in
+            _ = try SpilledDesign.forEachBlock(of: data, mask: mask, transforms: transforms, blockRows: blockRows) { block in
                 BLAS.multiply(block, beta.baseAddress!, into: &eta)
                 for i in 0..<block.rows { p.append(LogisticRegression.sigmoid(eta[i] + fit.intercept)) }
             }

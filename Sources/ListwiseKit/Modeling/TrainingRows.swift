@@ -1,7 +1,8 @@
 // Training in bounded memory (issue 15): the rows of a training run live in temporary files,
 // not on the heap. The feature pass streams its chunks into `TrainingRows` (raw features, one
-// block per chunk); each design the fit needs is written once from them (`SpilledDesign`) and
-// read back block by block by every pass of IRLS. Memory then holds one byte of snapshot and
+// block per chunk); the design each fit needs is written once from them (`SpilledDesign`) and
+// read back block by block by every pass of IRLS; a validation design is built block by block
+// for its one use (`SpilledDesign.forEachBlock`). Memory then holds one byte of snapshot and
 // label per row, the training labels as doubles, one feature's values while its transform is
 // learned, and a few blocks: measured in README (Training), 1M and 10M homes.
 //
@@ -65,7 +66,13 @@ final class SpillFile: @unchecked Sendable {
 /// range of property ids (`part`): the rows are part 0's, then part 1's, ...
 final class TrainingRows {
     struct Block { var offset: Int; var first: Int; var rows: Int }
-    private struct Part { var blocks: [Block] = []; var snapshot: [UInt8] = []; var label: [UInt8] = [] }
+    private struct Part {
+        var blocks: [Block] = []
+        /// Index into the plan's as-of days.
+        var snapshot: [UInt8] = []
+        /// 0 or 1; 2 = not known (the horizon has not passed).
+        var label: [UInt8] = []
+    }
 
     private let file: SpillFile
     private var parts: [Part] = []
@@ -77,10 +84,6 @@ final class TrainingRows {
     var count: Int { sealed?.snapshot.count ?? parts.reduce(0) { $0 + $1.snapshot.count } }
     /// The blocks in row order (`first`: the index of a block's first row).
     var blocks: [Block] { seal().blocks }
-    /// Index into the plan's as-of days.
-    var snapshot: [UInt8] { seal().snapshot }
-    /// 0 or 1; 2 = not known (the horizon has not passed).
-    var label: [UInt8] { seal().label }
 
     init() throws { file = try SpillFile() }
 

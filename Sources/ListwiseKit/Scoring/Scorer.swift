@@ -96,10 +96,14 @@ struct Ranking: Sendable {
         var rank = 0
         for (index, probability) in descending.enumerated() {
             if index == 0 || probability != descending[index - 1] { rank = index + 1 }
-            let tier = Double(rank) <= high * n ? "High" : Double(rank) <= (high + medium) * n ? "Medium" : "Low"
-            counts[tier, default: 0] += 1
+            counts[Self.tier(rank: rank, of: n, high: high, medium: medium), default: 0] += 1
         }
         return counts
+    }
+
+    /// The tier of `rank` among `n` ranked homes (the rule the score run's SQL applies).
+    static func tier(rank: Int, of n: Double, high: Double, medium: Double) -> String {
+        Double(rank) <= high * n ? "High" : Double(rank) <= (high + medium) * n ? "Medium" : "Low"
     }
 
     /// How many homes share `probability`.

@@ -30,19 +30,12 @@ extension FeatureBuilder {
     }
 
     func stream(chunkRows: Int, _ body: (FeatureTable) throws -> Void) throws {
-        try countZipsForStreaming()
+        try countZipsBySQL()
         try stream(chunkRows: chunkRows, range: PropertyRange(), body)
     }
 
-    /// Counts the zips by SQL, for `stream(chunkRows:range:_:)` here or, through `zips`, in
-    /// builders of other connections.
-    func countZipsForStreaming() throws {
-        try countZipsBySQL()
-        countZips = false
-    }
-
-    /// Streams the homes of `range` only, with the zip counts of `countZipsForStreaming()` (on
-    /// this builder, or copied into `zips` from another).
+    /// Streams the homes of `range` only, with the zip counts already in `zips` (counted by
+    /// `countZipsBySQL` here, or the sum of every reader's, `ZipBarrier`).
     func stream(chunkRows: Int, range: PropertyRange, _ body: (FeatureTable) throws -> Void) throws {
         countZips = false
         try pass(range: range, progress: nil) {

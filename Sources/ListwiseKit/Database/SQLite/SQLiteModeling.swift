@@ -43,8 +43,8 @@ extension AppDatabase {
         let plan = try TrainingPlan(settings, dataEnd: try lastEventDay())
         progress?("building features for \(plan.asOfDays.map(DayNumber.iso).joined(separator: ", "))")
         let rows = try TrainingRows()
-        // The readers start inside a write transaction, which ends as soon as they have begun:
-        // they all read one state of the data, and imports wait only for the zip counts.
+        // The readers start inside a write transaction, which ends as soon as each has made its
+        // first read: they all read one state of the data, and imports wait only that long.
         let readers = try writeWithoutTransaction { db in
             var readers: FeatureReaders<FeatureTable>?
             try db.inTransaction(.immediate) {

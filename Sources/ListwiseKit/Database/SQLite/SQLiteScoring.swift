@@ -238,8 +238,7 @@ struct PositionRanking: Sendable {
         let n = Double(count)
         for part in ranks {
             for rank in part where rank > 0 {
-                let tier = Double(rank) <= high * n ? "High" : Double(rank) <= (high + medium) * n ? "Medium" : "Low"
-                counts[tier, default: 0] += 1
+                counts[Ranking.tier(rank: Int(rank), of: n, high: high, medium: medium), default: 0] += 1
             }
         }
         return counts
