@@ -13,6 +13,8 @@ public struct ImportOptions: Sendable {
     public var progressEveryRows = 50_000
     /// SQLite: out-of-order rows after which every property id is read into memory (RowLoader).
     var idSetAfterStagedRows = 10_000
+    /// SQLite: the size of a sorted run of out-of-order rows (`StagedRows`); two are in memory.
+    var stagingRunBytes = 32 << 20
 
     public init(mapping: ColumnMapping = ColumnMapping(), rejectsPath: String? = nil, rejectsMode: RejectsMode = .replace) {
         self.mapping = mapping

@@ -12,53 +12,6 @@
 import Crypto
 import Foundation
 
-/// An unlinked temporary file, written by appending and read at any offset by `pread` (from
-/// several threads at once).
-final class SpillFile: @unchecked Sendable {
-    private let descriptor: Int32
-    private let directory: String
-    /// Bytes appended so far (only `append` changes it, from one thread).
-    private(set) var size = 0
-
-    init() throws {
-        directory = FileManager.default.temporaryDirectory.path
-        var template = Array("\(directory)/listwise-training-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else {
-            throw ListwiseError.runtime("cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))")
-        }
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-        descriptor = fd
-    }
-
-    deinit { close(descriptor) }
-
-    func append(_ bytes: UnsafeRawBufferPointer) throws {
-        var done = 0
-        while done < bytes.count {
-            let written = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(size + done))
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw ListwiseError.runtime("cannot write training rows to a temporary file in \(directory): \(String(cString: strerror(errno))) (TMPDIR chooses the directory)")
-            }
-            done += written
-        }
-        size += bytes.count
-    }
-
-    func read(into target: UnsafeMutableRawPointer, count: Int, at offset: Int) throws {
-        var done = 0
-        while done < count {
-            let got = pread(descriptor, target + done, count - done, off_t(offset + done))
-            if got < 0 && errno == EINTR { continue }
-            guard got > 0 else {
-                throw ListwiseError.runtime("cannot read training rows back from a temporary file in \(directory): \(got < 0 ? String(cString: strerror(errno)) : "short read")")
-            }
-            done += got
-        }
-    }
-}
-
 /// Every row of a training run's snapshots, in the order of a one-thread feature pass: the raw
 /// feature values in a spill file, one block per chunk of the pass, column-major (feature f of a
 /// block's rows at `offset + f · rows · 8`, as doubles: exact); the snapshot and label of each
@@ -85,7 +38,7 @@ final class TrainingRows {
     /// The blocks in row order (`first`: the index of a block's first row).
     var blocks: [Block] { seal().blocks }
 
-    init() throws { file = try SpillFile() }
+    init() throws { file = try SpillFile(holding: "training rows") }
 
     /// Adds a chunk of the feature pass made by reader `part` (its property ids are not kept).
     func append(_ chunk: FeatureTable, part: Int = 0) throws {
@@ -172,7 +125,7 @@ struct SpilledDesign: DesignBlocks {
     var blockCount: Int { (rows + maxBlockRows - 1) / maxBlockRows }
 
     init(_ source: TrainingRows, mask: [Bool], labels: [Double], transforms: [FeatureTransform], blockRows: Int = 8192) throws {
-        let file = try SpillFile()
+        let file = try SpillFile(holding: "the training design")
         var hasher = SHA256()
         var total = 0
         let width = try Self.forEachBlock(of: source, mask: mask, transforms: transforms, blockRows: blockRows) { block in

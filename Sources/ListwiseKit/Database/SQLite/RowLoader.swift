@@ -9,7 +9,7 @@ enum RowOutcome {
     /// Identical to the row already stored.
     case unchanged
     case rejected(column: String, value: String, reason: RejectReason)
-    /// Out of key order: written to the staging table, merged at the end.
+    /// Out of key order: kept in `StagedRows`, merged at the end.
     case staged
 }
 
@@ -17,11 +17,10 @@ final class RowLoader: PropertyCheck {
     private let fields: RecordFields
     private let kind: ImportKind
     private let statement: RawStatement
-    /// The staging table's insert, and the statement that merges it into the table.
-    private let staging: RawStatement
-    private let mergeSQL: String
-    private let key: KeyCapture
-    /// Rows written to the staging table (out of key order).
+    /// The current record's values and key.
+    private let pending: PendingRecord
+    /// Rows that came out of key order, sorted at the end (`mergeStaged`).
+    private let staged: StagedRows
     private(set) var stagedRows = 0
     /// `SELECT 1 FROM properties WHERE property_id = ?`, for kinds that reference a property.
     private let propertyLookup: RawStatement?
@@ -41,56 +40,67 @@ final class RowLoader: PropertyCheck {
     private(set) var newestEventDate: [UInt8] = []
 
     /// Binds a record's values straight from the reader's buffer (not copied: a statement is
-    /// stepped before the reader moves on), to the table's upsert and to the staging insert
-    /// alike (which one runs is decided after validation), and keeps the key's text values.
+    /// stepped before the reader moves on) and keeps them in `pending`, for the staged rows.
     private struct Binder: RecordSink {
         let statement: RawStatement
-        let staging: RawStatement
-        let key: KeyCapture
+        let pending: PendingRecord
         func integer(_ parameter: Int32, _ value: Int64) {
             statement.bind(parameter, value)
-            staging.bind(parameter, value)
+            pending.add(PendingField(parameter: parameter, kind: .integer, bits: UInt64(bitPattern: value), bytes: nil, count: 0))
         }
         func double(_ parameter: Int32, _ value: Double) {
             statement.bind(parameter, value)
-            staging.bind(parameter, value)
+            pending.add(PendingField(parameter: parameter, kind: .double, bits: value.bitPattern, bytes: nil, count: 0))
         }
         func text(_ parameter: Int32, _ bytes: UnsafeRawPointer, _ count: Int) {
             statement.bind(parameter, unsafeBytes: bytes, count: count)
-            staging.bind(parameter, unsafeBytes: bytes, count: count)
-            key.capture(parameter, bytes, count)
+            pending.add(PendingField(parameter: parameter, kind: .text, bits: 0, bytes: bytes, count: count))
         }
     }
 
-    /// The value of the key's first column (text) of the current record, and of the last record
-    /// written straight to the table.
-    final class KeyCapture {
+    /// The values of the record being loaded (pointing into the reader's buffer), the value of
+    /// the key's first column (text), and that of the last record written straight to the table.
+    final class PendingRecord {
         /// The parameter index of the key's first column.
-        let parameter: Int32
-        var current: [UInt8] = []
-        var lastDirect: [UInt8]?
+        let keyParameter: Int32
+        let fields: UnsafeMutablePointer<PendingField>
+        private let capacity: Int
+        private(set) var count = 0
+        private(set) var key = UnsafeRawBufferPointer(start: nil, count: 0)
+        private var lastDirect: [UInt8]?
 
-        init(parameter: Int32) { self.parameter = parameter }
+        init(keyParameter: Int32, capacity: Int) {
+            self.keyParameter = keyParameter
+            self.capacity = capacity
+            fields = .allocate(capacity: capacity)
+        }
 
-        func reset() { current.removeAll(keepingCapacity: true) }
+        deinit { fields.deallocate() }
 
-        func capture(_ parameter: Int32, _ bytes: UnsafeRawPointer, _ count: Int) {
-            guard parameter == self.parameter else { return }
-            current.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: count))
+        func reset() {
+            count = 0
+            key = UnsafeRawBufferPointer(start: nil, count: 0)
+        }
+
+        func add(_ field: PendingField) {
+            precondition(count < capacity, "more values than columns")
+            fields[count] = field
+            count += 1
+            if field.parameter == keyParameter { key = UnsafeRawBufferPointer(start: field.bytes, count: field.count) }
         }
 
         /// Whether the current record sorts at or after the last one written to the table (so
         /// that writing it there appends to the B-tree); remembered when it does.
         func followsLastDirect() -> Bool {
-            if let last = lastDirect, current.lexicographicallyPrecedes(last) { return false }
-            // In place: assigning `current` would share its buffer, and the next reset would copy it.
+            if let last = lastDirect, key.lexicographicallyPrecedes(last) { return false }
             if lastDirect == nil { lastDirect = [] }
-            lastDirect!.replaceSubrange(0..., with: current)
+            lastDirect!.replaceSubrange(0..., with: key)
             return true
         }
     }
 
-    init(kind: ImportKind, resolved: ResolvedColumns, header: [String], db: Database, idSetAfterStagedRows: Int = 10_000) throws {
+    init(kind: ImportKind, resolved: ResolvedColumns, header: [String], db: Database, idSetAfterStagedRows: Int = 10_000,
+         stagingRunBytes: Int = 32 << 20) throws {
         self.kind = kind
         self.idSetAfterStagedRows = idSetAfterStagedRows
         self.db = db
@@ -110,29 +120,17 @@ final class RowLoader: PropertyCheck {
             let new = updatable.map { "excluded.\($0)" }.joined(separator: ", ")
             sql += "ON CONFLICT (\(keys.joined(separator: ","))) DO UPDATE SET \(set) WHERE (\(old)) IS NOT (\(new))"
         }
-        let conflictClause = sql
-        sql = "INSERT INTO \(kind.table) (\(columns.joined(separator: ","))) VALUES (\(placeholders)) " + conflictClause
+        sql = "INSERT INTO \(kind.table) (\(columns.joined(separator: ","))) VALUES (\(placeholders)) " + sql
         statement = try RawStatement(db, sql: sql, persistent: true)
         propertyLookup = fields.propertyColumn == nil ? nil
             : try RawStatement(db, sql: "SELECT 1 FROM properties WHERE property_id = ?", persistent: true)
-        // Rows that arrive out of key order (a feed ordered by date) wait in an unindexed staging
-        // table, in file order, and go into the table sorted by key at the end: written as they
-        // came, each lands on a random page of the (property, date)-keyed B-tree and the page cache
-        // thrashes (16.6M date-ordered events: 330-360 s against 56 s in property order).
-        try db.execute(sql: "DROP TABLE IF EXISTS temp.import_staging")
-        try db.execute(sql: "CREATE TEMP TABLE import_staging (seq INTEGER PRIMARY KEY, \(columns.joined(separator: ", ")))")
-        staging = try RawStatement(db, sql: "INSERT INTO temp.import_staging (\(columns.joined(separator: ","))) VALUES (\(placeholders))",
-                                   persistent: true)
-        // Sorted by the key's columns, then file order (the last of a key's rows wins, as when
-        // rows are written one by one). `WHERE true`: SQLite's parser needs it before ON CONFLICT.
-        let sortKeys = keys.filter(columns.contains) + ["seq"]
-        mergeSQL = "INSERT INTO \(kind.table) (\(columns.joined(separator: ","))) SELECT \(columns.joined(separator: ",")) "
-            + "FROM temp.import_staging WHERE true ORDER BY \(sortKeys.joined(separator: ",")) " + conflictClause
-        // The key's first column (the property, or the prospect) decides whether a row follows
-        // the last one written: rows of one property sit on one or two pages whatever their
-        // order, and a feed ordered by property but not by date within it (a SALE and its
-        // MORTGAGE of one day) goes straight in, without staging or sorting.
-        key = KeyCapture(parameter: Int32(columns.firstIndex(of: keys[0])! + 1))
+        // Rows that arrive out of key order (a feed ordered by date) wait in `StagedRows` and go
+        // into the table sorted by key at the end. The key's first column (the property, or the
+        // prospect) decides whether a row follows the last one written: rows of one property
+        // sit on one or two pages whatever their order, and a feed ordered by property but not
+        // by date within it (a SALE and its MORTGAGE of one day) goes straight in, unsorted.
+        pending = PendingRecord(keyParameter: Int32(columns.firstIndex(of: keys[0])! + 1), capacity: columns.count + 1)
+        staged = StagedRows(runBytes: stagingRunBytes)
     }
 
     /// Reads every property id into `knownProperties` (the properties table does not change
@@ -146,18 +144,22 @@ final class RowLoader: PropertyCheck {
         knownProperties = ids
     }
 
-    /// Writes the staged rows into the table in key order and drops the staging table; returns
-    /// how many of them changed the table and how many did not.
-    func mergeStaged(_ db: Database) throws -> (changed: Int, unchanged: Int) {
-        defer { try? db.execute(sql: "DROP TABLE IF EXISTS temp.import_staging") }
+    /// Writes the staged rows into the table in key order (the last of a key's rows wins, as
+    /// when rows are written one by one); returns how many of them changed the table and how
+    /// many did not.
+    func mergeStaged(path: String) throws -> (changed: Int, unchanged: Int) {
         guard stagedRows > 0 else { return (0, 0) }
         let before = statement.totalChanges
-        // The sort is most of the merge: SQLite's sorter may use a second thread for its runs.
-        // Its memory follows the page cache's size, a run per thread: a smaller cache meanwhile
-        // keeps the import's peak where it was with one thread.
-        try db.execute(sql: "PRAGMA threads = 2; PRAGMA cache_size = -32768")
-        defer { try? db.execute(sql: "PRAGMA threads = 0; PRAGMA cache_size = -65536") }
-        try db.execute(sql: mergeSQL)
+        try staged.merge { record in
+            statement.clearBindings()
+            record.bind(to: statement)
+            defer { statement.reset() }
+            do {
+                while try statement.step() {}
+            } catch {
+                throw ListwiseError.runtime("\(path):\(record.line): database error: \(error)")
+            }
+        }
         let changed = Int(statement.totalChanges - before)
         return (changed, stagedRows - changed)
     }
@@ -184,9 +186,8 @@ final class RowLoader: PropertyCheck {
     /// of key order (`.staged`: its outcome is known when `mergeStaged` runs).
     func load(_ reader: CSVReader, headerCount: Int) throws -> RowOutcome {
         statement.clearBindings()
-        staging.clearBindings()
-        key.reset()
-        var binder = Binder(statement: statement, staging: staging, key: key)
+        pending.reset()
+        var binder = Binder(statement: statement, pending: pending)
         if let rejected = try fields.validate(reader, headerCount: headerCount, into: &binder, checking: self) {
             return rejected
         }
@@ -195,19 +196,19 @@ final class RowLoader: PropertyCheck {
             newestEventDate.removeAll(keepingCapacity: true)
             newestEventDate.append(contentsOf: date)
         }
-        let direct = key.followsLastDirect()
-        let target = direct ? statement : staging
-        let before = statement.totalChanges
-        defer { target.reset() }
-        do {
-            while try target.step() {}
-        } catch {
-            throw ListwiseError.runtime("\(reader.path):\(reader.recordLine): database error: \(error)")
-        }
-        guard direct else {
+        guard pending.followsLastDirect() else {
+            try staged.append(line: reader.recordLine, key: pending.key,
+                              fields: UnsafeBufferPointer(start: pending.fields, count: pending.count))
             stagedRows += 1
             if stagedRows == idSetAfterStagedRows, propertyLookup != nil { try readPropertyIDs() }
             return .staged
+        }
+        let before = statement.totalChanges
+        defer { statement.reset() }
+        do {
+            while try statement.step() {}
+        } catch {
+            throw ListwiseError.runtime("\(reader.path):\(reader.recordLine): database error: \(error)")
         }
         return statement.totalChanges > before ? .changed : .unchanged
     }

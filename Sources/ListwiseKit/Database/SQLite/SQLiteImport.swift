@@ -29,7 +29,8 @@ extension AppDatabase {
             defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
             try db.inTransaction(.immediate) {
                 let loader = try RowLoader(kind: kind, resolved: resolved, header: header, db: db,
-                                           idSetAfterStagedRows: options.idSetAfterStagedRows)
+                                           idSetAfterStagedRows: options.idSetAfterStagedRows,
+                                           stagingRunBytes: options.stagingRunBytes)
                 let countSQL = "SELECT count(*) FROM \(kind.table)"
                 let countBefore = kind == .events ? 0 : try Int.fetchOne(db, sql: countSQL) ?? 0
                 var changed = 0
@@ -56,7 +57,7 @@ extension AppDatabase {
                 }
                 progress?(ImportProgress(file: path, rows: summary.rows, bytesRead: reader.fileSize, totalBytes: reader.fileSize,
                                          sorting: true))
-                let merged = try loader.mergeStaged(db)
+                let merged = try loader.mergeStaged(path: path)
                 changed += merged.changed
                 summary.unchanged += merged.unchanged
                 if kind == .events {
