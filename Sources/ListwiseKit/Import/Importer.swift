@@ -28,7 +28,7 @@ public struct ImportProgress: Sendable {
     public var rows: Int
     public var bytesRead: Int
     public var totalBytes: Int
-    /// True while the rows that came out of key order go from staging into the table, sorted.
+    /// True while the rows that came out of key order are merged into the table in key order.
     public var sorting = false
 }
 

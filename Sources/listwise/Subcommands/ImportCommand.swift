@@ -72,7 +72,7 @@ struct ImportCommand: AsyncParsableCommand {
                 let percent = progress.totalBytes > 0 ? 100 * progress.bytesRead / progress.totalBytes : 100
                 Terminal.progress("importing \(progress.file): \(progress.rows.grouped) rows (\(percent)%"
                                   + Terminal.rate(progress.rows, since: started, unit: " rows/s") + ")"
-                                  + (progress.sorting ? ", sorting the rows that came out of order into the table" : ""))
+                                  + (progress.sorting ? ", merging the rows that came out of order into the table" : ""))
             }
             var options = ImportOptions(mapping: columnMapping, rejectsPath: rejects,
                                         rejectsMode: rejects == nil ? .replace : .append)
