@@ -9,8 +9,13 @@ extension AppDatabase {
         try read { db in try Self.lastEventDay(in: db) }
     }
 
+    /// The newest event date the imports recorded (each import notes the newest of its rows;
+    /// migration v6 filled it in for older ones), else the newest event: `max(event_date)` is a
+    /// scan of the events (keyed by property first), 0.66 s at 1M homes, a third of a score run's
+    /// time before its first chunk.
     static func lastEventDay(in db: Database) throws -> Int? {
-        try String.fetchOne(db, sql: "SELECT max(event_date) FROM events").flatMap(DayNumber.parse)
+        if let date = try String.fetchOne(db, sql: "SELECT max(newest_event_date) FROM imports") { return DayNumber.parse(date) }
+        return try String.fetchOne(db, sql: "SELECT max(event_date) FROM events").flatMap(DayNumber.parse)
     }
 
     /// Whether the database has an ownership history (owners.csv).

@@ -159,12 +159,7 @@ extension AppDatabase {
 
 extension AppDatabase {
     /// The newest event date the imports recorded (a scan of the events when none did).
-    public func newestEventDay() throws -> Int? {
-        try read { db in
-            if let date = try String.fetchOne(db, sql: "SELECT max(newest_event_date) FROM imports") { return DayNumber.parse(date) }
-            return try Self.lastEventDay(in: db)
-        }
-    }
+    public func newestEventDay() throws -> Int? { try lastEventDay() }
 
     /// One line when `run` started before the newest model in `modelsFolder` was written or
     /// before the newest import that changed data finished; nil when the run is fresh.
