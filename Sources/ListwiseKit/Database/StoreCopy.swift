@@ -164,6 +164,8 @@ public enum StoreCopy {
                     summary.rows[table] = count
                 }
             }
+            // score_ranks is SQLite's own (the server has an index): derived from the copied scores.
+            try target.fillScoreRanks()
             try target.closeFile()
             guard rename(temporary, path) == 0 else {
                 throw ListwiseError.runtime("cannot move \(temporary) to \(path): \(String(cString: strerror(errno)))")

@@ -46,15 +46,34 @@ public enum Reasons {
     }
 
     /// Up to `count` distinct phrases for the features with the largest positive contributions
-    /// (several loan features share "no loan on record": it is said once).
-    static func top(_ contributions: [Double], count: Int = 3, phrase: (Int) -> String) -> [String] {
+    /// (several loan features share "no loan on record": it is said once); equal contributions
+    /// in feature order. Picks the next largest each time instead of sorting every feature
+    /// (a home needs three): no arrays but the result, once per home of a score run.
+    static func top(_ contributions: UnsafeBufferPointer<Double>, count: Int = 3, phrase: (Int) -> String) -> [String] {
         var phrases: [String] = []
-        for index in contributions.indices.filter({ contributions[$0] > 1e-12 })
-            .sorted(by: { contributions[$0] != contributions[$1] ? contributions[$0] > contributions[$1] : $0 < $1 }) {
-            let text = phrase(index)
+        phrases.reserveCapacity(count)
+        var taken = [Bool](repeating: false, count: 0)
+        var takenBits: UInt64 = 0   // features 0..<64; `taken` beyond
+        func isTaken(_ index: Int) -> Bool { index < 64 ? takenBits & (1 << UInt64(index)) != 0 : taken[index - 64] }
+        while phrases.count < count {
+            var best = -1
+            for index in contributions.indices where contributions[index] > 1e-12 && !isTaken(index) {
+                if best < 0 || contributions[index] > contributions[best] { best = index }
+            }
+            guard best >= 0 else { break }
+            if best < 64 {
+                takenBits |= 1 << UInt64(best)
+            } else {
+                if taken.isEmpty { taken = [Bool](repeating: false, count: contributions.count - 64) }
+                taken[best - 64] = true
+            }
+            let text = phrase(best)
             if !phrases.contains(text) { phrases.append(text) }
-            if phrases.count == count { break }
         }
         return phrases
+    }
+
+    static func top(_ contributions: [Double], count: Int = 3, phrase: (Int) -> String) -> [String] {
+        contributions.withUnsafeBufferPointer { top($0, count: count, phrase: phrase) }
     }
 }

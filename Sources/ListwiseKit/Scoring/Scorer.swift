@@ -52,10 +52,17 @@ extension HomeScore {
         }
         let design = try DesignMatrix.build(table, transforms: model.features, rows: Array(0..<table.count))
         let eta = try BLAS.multiply(design, model.coefficients)
+        var contributions = [Double](repeating: 0, count: ranges.count)
         return (0..<table.count).map { row in
             // Contribution of a feature: Σ coefficient × standardised value over its columns (0 at the training mean).
-            let contributions = ranges.map { range in range.reduce(0.0) { $0 + model.coefficients[$1] * design[row, $1] } }
-            let reasons = Reasons.top(contributions) { Reasons.phrase(features[$0], table.values[features[$0].rawValue][row]) }
+            for (feature, range) in ranges.enumerated() {
+                var sum = 0.0
+                for column in range { sum += model.coefficients[column] * design[row, column] }
+                contributions[feature] = sum
+            }
+            let reasons = contributions.withUnsafeBufferPointer { contributions in
+                Reasons.top(contributions) { Reasons.phrase(features[$0], table.values[features[$0].rawValue][row]) }
+            }
             return HomeScore(propertyID: table.propertyIDs[row], probability: LogisticRegression.sigmoid(eta[row] + model.intercept),
                              onMarket: table.onMarket[row], reasons: reasons)
         }

@@ -75,5 +75,14 @@ final class StoreCopyTests: TemporaryFolderTestCase {
         after["scores"] = after["scores"]!.filter { $0.hasPrefix("1|") || $0.hasPrefix("\(run.runID)|") }
         XCTAssertEqual(after, before)
         XCTAssertFalse(FileManager.default.fileExists(atPath: back + ".copying"))
+        // The file's rank order (score_ranks, not a server table) is rebuilt: the Data API pages
+        // of the copied run are the original's.
+        let copied = try AppDatabase(path: back)
+        let ranksCount = try copied.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM score_ranks") }
+        XCTAssertEqual(ranksCount, returned.rows["scores"])
+        let original = try await sqlite.scoresPage(runID: run.runID, filter: ScoreFilter(), after: nil, limit: 1000)
+        XCTAssertGreaterThan(original.count, 10)
+        let copiedPage = try await copied.scoresPage(runID: run.runID, filter: ScoreFilter(), after: nil, limit: 1000)
+        XCTAssertEqual(copiedPage, original)
     }
 }

@@ -10,6 +10,15 @@ extension AppDatabase {
         }
     }
 
+    /// Fills `score_ranks` from every run's scores (a store copied from PostgreSQL).
+    func fillScoreRanks() throws {
+        try write { db in
+            for runID in try Int64.fetchAll(db, sql: "SELECT id FROM score_runs ORDER BY id") {
+                try Self.fillScoreRanks(db, runID: runID)
+            }
+        }
+    }
+
     /// Inserts `rows` with `sql` in one transaction, foreign keys off (a copy writes referenced
     /// tables first, but a history may name rows that were deleted since).
     func insertRows(sql: String, _ rows: [[RawStatement.Value]]) throws {
