@@ -21,6 +21,24 @@ public struct DecileRow: Codable, Equatable, Sendable {
     }
 }
 
+/// The best-scored share of homes and how they did: the lift every likely-to-sell vendor quotes
+/// ("the top 5 % listed at 3.1x the base rate").
+public struct TopLift: Codable, Equatable, Sendable {
+    /// The share of homes, best scored first (0.01 = the top 1 %).
+    public var share: Double
+    public var rows: Int
+    public var positives: Double
+    /// Observed positive rate among them.
+    public var observedRate: Double
+    /// Observed rate / overall rate ("N x the base rate").
+    public var lift: Double
+
+    enum CodingKeys: String, CodingKey {
+        case share, rows, positives, lift
+        case observedRate = "observed_rate"
+    }
+}
+
 public struct ModelMetrics: Codable, Equatable, Sendable {
     public var rows: Int
     public var positives: Double
@@ -31,9 +49,12 @@ public struct ModelMetrics: Codable, Equatable, Sendable {
     public var brier: Double
     /// Lift, capture and calibration (predicted vs observed) by decile.
     public var deciles: [DecileRow]
+    /// Lift of the top 1 %, 5 % and 20 % of homes. Nil in model files written before it was kept.
+    public var topLift: [TopLift]?
 
     enum CodingKeys: String, CodingKey {
         case rows, positives, deciles
+        case topLift = "top_lift"
         case expectedPositives = "expected_positives", rocAUC = "roc_auc", prAUC = "pr_auc"
         case logLoss = "log_loss", brier
     }
@@ -55,7 +76,34 @@ public enum Metrics {
         return ModelMetrics(rows: y.count, positives: positives, expectedPositives: expected,
                             rocAUC: rocAUC(y: y, score: p, weights: w), prAUC: averagePrecision(y: y, score: p, weights: w),
                             logLoss: total > 0 ? loss / total : .nan, brier: total > 0 ? brier / total : .nan,
-                            deciles: deciles(y: y, p: p))
+                            deciles: deciles(y: y, p: p), topLift: topLift(y: y, p: p))
+    }
+
+    /// The shares of homes whose lift `topLift` reports.
+    public static let topShares = [0.01, 0.05, 0.2]
+
+    /// For each share s of `shares`: the round(s·n) homes (at least one) with the highest
+    /// probabilities (ties in input order), their positive rate and its ratio to the overall rate.
+    public static func topLift(y: [Double], p: [Double], shares: [Double] = topShares) -> [TopLift] {
+        let n = y.count
+        guard n > 0 else { return [] }
+        let order = p.indices.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }
+        let overall = y.reduce(0, +) / Double(n)
+        return shares.map { share in
+            let rows = min(n, max(1, Int((share * Double(n)).rounded())))
+            let positives = order[..<rows].reduce(0) { $0 + y[$1] }
+            let rate = positives / Double(rows)
+            return TopLift(share: share, rows: rows, positives: positives, observedRate: rate, lift: overall > 0 ? rate / overall : .nan)
+        }
+    }
+
+    /// "top 1 % of homes 4.2x the base rate, top 5 % 3.1x, top 20 % 2.0x"
+    public static func liftPhrase(_ lifts: [TopLift]) -> String {
+        lifts.enumerated().map { index, lift in
+            let share = String(format: "%g", lift.share * 100)
+            return index == 0 ? String(format: "top \(share) %% of homes %.1fx the base rate", lift.lift)
+                : String(format: "top \(share) %% %.1fx", lift.lift)
+        }.joined(separator: ", ")
     }
 
     /// Exact ROC AUC with ties counted as one half (the Mann–Whitney statistic), as

@@ -45,6 +45,14 @@ public enum HTMLReport {
         return table("zips", ["zip", "homes", "on the market", "expected listings", "High homes"], rows, numeric: [1, 2, 3, 4])
     }
 
+    /// The model's out-of-time validation in the vendors' terms, when the report has it.
+    static func modelLine(_ report: TerritoryReport) -> String {
+        guard let auc = report.validationAUC else { return "" }
+        var text = String(format: "Model validation (out of time): ROC AUC %.3f", auc)
+        if let lifts = report.validationLift, !lifts.isEmpty { text += "; " + Metrics.liftPhrase(lifts) }
+        return "<p class=\"model\">\(escape(text)).</p>"
+    }
+
     public static func render(_ report: TerritoryReport) -> String {
         let top = report.homes.filter { $0.rank != nil }.sorted { $0.rank! < $1.rank! }.prefix(20).map { home in
             [String(home.rank!), home.address, home.zip, String(format: "%.1f%%", 100 * home.probability), home.tier ?? "",
@@ -70,6 +78,7 @@ public enum HTMLReport {
             </style></head><body>
             <h1>\(escape(report.title))</h1>
             <p>Score run \(report.run.id) as of \(escape(report.run.asOf)), model \(escape(report.run.modelFile)), horizon \(report.run.horizonDays) days.</p>
+            \(modelLine(report))
             <p><span class="kpi">Homes: <b>\(report.homes.count)</b></span><span class="kpi">On the market: <b>\(report.onMarket)</b></span>
             <span class="kpi">Expected listings: <b>\(String(format: "%.1f", report.expectedListings))</b></span></p>
             <h2>Tiers</h2>

@@ -23,6 +23,9 @@ public struct TerritoryReport: Sendable {
     public var homes: [Home]
     /// The model's validation deciles (gains and calibration), when its file can be read.
     public var validation: [DecileRow]?
+    /// The model's out-of-time ROC AUC and top lifts, when its file can be read (and has them).
+    public var validationAUC: Double?
+    public var validationLift: [TopLift]?
     public var onMarket: Int { homes.filter(\.onMarket).count }
     public var expectedListings: Double { homes.filter { !$0.onMarket }.reduce(0) { $0 + $1.probability } }
 
@@ -77,7 +80,8 @@ public struct TerritoryReport: Sendable {
 extension TerritoryReport {
     /// The report of `run` and its homes, with the model's validation when its file can be read.
     init(run: ScoreRunRecord, homes: [Home]) {
-        let validation = (try? LikelyToSellModel.load(path: run.modelFile))?.metrics.deciles
-        self.init(run: run, title: "Territory report: \(run.territory ?? "all properties")", homes: homes, validation: validation)
+        let metrics = (try? LikelyToSellModel.load(path: run.modelFile))?.metrics
+        self.init(run: run, title: "Territory report: \(run.territory ?? "all properties")", homes: homes, validation: metrics?.deciles,
+                  validationAUC: metrics?.rocAUC, validationLift: metrics?.topLift)
     }
 }

@@ -19,12 +19,16 @@ final class ReportTests: TemporaryFolderTestCase {
         XCTAssertEqual(report.deciles.reduce(0) { $0 + $1.homes }, 800 - summary.onMarket)
         XCTAssertEqual(report.deciles.map(\.mean), report.deciles.map(\.mean).sorted(by: >), "highest decile first")
         XCTAssertEqual(report.validation, model.metrics.deciles)
+        XCTAssertEqual(report.validationLift, model.metrics.topLift)
+        XCTAssertEqual(report.validationLift?.map(\.share), [0.01, 0.05, 0.2])
         XCTAssertTrue(report.text.contains("top prospects:"))
         XCTAssertEqual(report.text.components(separatedBy: "\n").filter { $0.hasPrefix("  ") && $0.contains("%  060") }.count, 20)
 
         let html = HTMLReport.render(report)
         XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 4, "histogram, map, gains, calibration")
         XCTAssertFalse(html.contains("<script"))
+        XCTAssertTrue(html.contains(String(format: "ROC AUC %.3f; top 1 %% of homes %.1fx the base rate", model.metrics.rocAUC,
+                                           model.metrics.topLift![0].lift)), "the model's validation in the vendors' terms")
         XCTAssertFalse(html.replacingOccurrences(of: "xmlns=\"http://www.w3.org/2000/svg\"", with: "").contains("http"),
                        "no network resources")
         let located = report.homes.filter { $0.latitude != nil }.count
