@@ -1,0 +1,548 @@
+// Histogram gradient boosting for the likely-to-sell label (SPEC §10, issue 16), written for
+// this job after LightGBM's design: features pre-binned once into at most 255 bins (missing
+// values in a bin of their own, sent left or right by the split that gains more), leaf-wise
+// growth over per-leaf histograms (the smaller child built, the larger one by subtraction),
+// log-loss objective, shrinkage, row subsampling, the number of trees by early stopping on a
+// validation set given by the caller (the inner time split: never the reported out-of-time one).
+import Dispatch
+import Foundation
+
+/// Settings of `GradientBoosting.fit`. The defaults are LightGBM's where it has one (leaves 31,
+/// learning rate 0.1, 20 rows and 1e-3 hessian per leaf, no penalty, no subsampling, 255 bins).
+public struct BoostingSettings: Codable, Equatable, Sendable {
+    public var learningRate = 0.1
+    public var maxLeaves = 31
+    /// 0 = no limit (LightGBM's −1).
+    public var maxDepth = 0
+    public var minRowsInLeaf = 20
+    public var minHessianInLeaf = 1e-3
+    /// λ of the leaf values' penalty (λ/2)·w² (LightGBM's lambda_l2).
+    public var l2 = 0.0
+    /// Share of the rows each tree is grown on (drawn afresh per tree; 1 = all).
+    public var subsample = 1.0
+    public var maxTrees = 1000
+    /// Stop when the validation log loss has not improved for this many trees; keep the best.
+    public var earlyStoppingRounds = 50
+    /// Bins per feature, the missing bin included (at most 255).
+    public var maxBins = 255
+    public var seed: UInt64 = 1
+    /// Threads that build histograms and update scores (each over a share of a leaf's rows).
+    public var threads = min(2, max(1, ProcessInfo.processInfo.activeProcessorCount))
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case learningRate = "learning_rate", maxLeaves = "max_leaves", maxDepth = "max_depth"
+        case minRowsInLeaf = "min_rows_in_leaf", minHessianInLeaf = "min_hessian_in_leaf", l2, subsample
+        case maxTrees = "max_trees", earlyStoppingRounds = "early_stopping_rounds", maxBins = "max_bins", seed, threads
+    }
+}
+
+/// One regression tree over raw feature values. Node 0 is the root; an internal node sends a
+/// row left when `value ≤ threshold` (a missing value goes left when `defaultLeft`); a leaf has
+/// `feature == -1` and its (shrunk) output in `value`. `cover` is the number of training rows that
+/// reached each node (TreeSHAP weighs the branches by it).
+public struct RegressionTree: Codable, Equatable, Sendable {
+    public var feature: [Int] = []
+    public var threshold: [Double] = []
+    public var defaultLeft: [Bool] = []
+    public var left: [Int] = []
+    public var right: [Int] = []
+    public var value: [Double] = []
+    public var cover: [Double] = []
+
+    enum CodingKeys: String, CodingKey {
+        case feature, threshold, defaultLeft = "default_left", left, right, value, cover
+    }
+
+    var nodeCount: Int { feature.count }
+
+    @inline(__always)
+    func goesLeft(_ node: Int, _ x: Double) -> Bool {
+        x.isNaN ? defaultLeft[node] : x <= threshold[node]
+    }
+
+    /// The leaf value for a row whose feature f is `x(f)`.
+    @inline(__always)
+    func predict(_ x: (Int) -> Double) -> Double {
+        var node = 0
+        while feature[node] >= 0 {
+            node = goesLeft(node, x(feature[node])) ? left[node] : right[node]
+        }
+        return value[node]
+    }
+
+    /// Depth of the deepest leaf (the root alone: 0).
+    var depth: Int {
+        func depth(_ node: Int) -> Int { feature[node] < 0 ? 0 : 1 + max(depth(left[node]), depth(right[node])) }
+        return nodeCount == 0 ? 0 : depth(0)
+    }
+
+    mutating func addNode(cover: Double) -> Int {
+        feature.append(-1); threshold.append(0); defaultLeft.append(false)
+        left.append(-1); right.append(-1); value.append(0); self.cover.append(cover)
+        return feature.count - 1
+    }
+}
+
+/// A fitted ensemble: raw score (log-odds) = `baseScore` + Σ trees, over the raw features listed
+/// in `features` (names of `RawFeature`, in the order the trees' feature indices refer to).
+public struct BoostedTrees: Codable, Equatable, Sendable {
+    public var features: [String]
+    public var baseScore: Double
+    public var trees: [RegressionTree]
+    public var settings: BoostingSettings
+    /// Validation log loss after each tree (the early-stopping curve), when a validation set was given.
+    public var validationLogLoss: [Double]?
+
+    enum CodingKeys: String, CodingKey {
+        case features, baseScore = "base_score", trees, settings, validationLogLoss = "validation_log_loss"
+    }
+
+    /// The raw score of one row.
+    @inline(__always)
+    public func rawScore(_ x: (Int) -> Double) -> Double {
+        var sum = baseScore
+        for tree in trees { sum += tree.predict(x) }
+        return sum
+    }
+}
+
+/// Training rows binned once: row-major bytes, `featureCount` a row, `GradientBoosting.missingBin`
+/// for a missing value.
+struct BinnedRows {
+    var bins: [UInt8]
+    var rows: Int
+    var featureCount: Int
+}
+
+/// Each feature's bin upper bounds, learned from training values.
+struct FeatureBins: Equatable {
+    /// Ascending; the last is +∞. A value goes to the first bin whose bound is ≥ it, so a split
+    /// "bin ≤ t" is "value ≤ bounds[t]".
+    var bounds: [[Double]]
+
+    /// Bounds from the training values of each feature (NaN = missing): one bin per distinct value
+    /// when there are few enough (cut halfway between neighbours, as LightGBM does), else bins of
+    /// about equal counts over a sample of at most `sampleSize` values.
+    static func learn(_ columns: [[Double]], maxBins: Int, sampleSize: Int = 200_000, seed: UInt64 = 1) -> FeatureBins {
+        let valueBins = max(1, min(254, maxBins - 1))
+        return FeatureBins(bounds: columns.map { column in
+            var present = column.filter { !$0.isNaN }
+            if present.count > sampleSize {
+                var random = SplitMix64(seed: seed)
+                for i in 0..<sampleSize { present.swapAt(i, i + Int(random.next() % UInt64(present.count - i))) }
+                present.removeLast(present.count - sampleSize)
+            }
+            present.sort()
+            var distinct: [Double] = [], counts: [Int] = []
+            for v in present {
+                if let last = distinct.last, last == v { counts[counts.count - 1] += 1 } else { distinct.append(v); counts.append(1) }
+            }
+            guard distinct.count > 1 else { return [.infinity] }
+            var bounds: [Double] = []
+            if distinct.count <= valueBins {
+                for k in 0..<(distinct.count - 1) { bounds.append(midpoint(distinct[k], distinct[k + 1])) }
+            } else {
+                // Greedy equal-count bins: close a bin once it holds its share of what is left.
+                var remaining = present.count, binsLeft = valueBins, filled = 0
+                for k in 0..<(distinct.count - 1) {
+                    filled += counts[k]
+                    let share = Double(remaining) / Double(binsLeft)
+                    if Double(filled) >= share || distinct.count - 1 - k < binsLeft {
+                        bounds.append(midpoint(distinct[k], distinct[k + 1]))
+                        remaining -= filled
+                        filled = 0
+                        binsLeft -= 1
+                        if binsLeft == 1 { break }
+                    }
+                }
+            }
+            bounds.append(.infinity)
+            return bounds
+        })
+    }
+
+    private static func midpoint(_ a: Double, _ b: Double) -> Double {
+        let m = a + (b - a) / 2
+        return m < b ? m : a
+    }
+
+    @inline(__always)
+    func bin(_ value: Double, feature: Int) -> UInt8 {
+        if value.isNaN { return GradientBoosting.missingBin }
+        let b = bounds[feature]
+        var low = 0, high = b.count - 1
+        while low < high {
+            let mid = (low + high) / 2
+            if value <= b[mid] { high = mid } else { low = mid + 1 }
+        }
+        return UInt8(low)
+    }
+
+    /// Rows given column by column (`columns[f][i]`), binned row-major.
+    func bin(_ columns: [[Double]]) -> BinnedRows {
+        let width = columns.count, n = columns.first?.count ?? 0
+        var bins = [UInt8](repeating: 0, count: n * width)
+        for (f, column) in columns.enumerated() {
+            for i in 0..<n { bins[i * width + f] = bin(column[i], feature: f) }
+        }
+        return BinnedRows(bins: bins, rows: n, featureCount: width)
+    }
+}
+
+/// A small deterministic generator (SplitMix64) for subsampling and bin samples.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+public enum GradientBoosting {
+    static let missingBin: UInt8 = 255
+    /// Histogram slots per feature (value bins 0...253, the missing bin 255).
+    static let slots = 256
+
+    /// Minimises the log loss −Σ [y log p + (1 − y) log(1 − p)], p = σ(F), F = base + Σ trees,
+    /// by gradient boosting with second-order (Newton) leaves: each tree is grown leaf-wise on
+    /// the gradients gᵢ = pᵢ − yᵢ and hessians hᵢ = pᵢ(1 − pᵢ) of the rows drawn for it, splitting
+    /// the leaf whose best split gains most, gain = G_L²/(H_L + λ) + G_R²/(H_R + λ) − G²/(H + λ)
+    /// (LightGBM's), until `maxLeaves`; a leaf's value is −η·G/(H + λ). The base score is the
+    /// log-odds of the training base rate. With a validation set, the ensemble is cut back to the
+    /// tree count with the lowest validation log loss once it has not improved for
+    /// `earlyStoppingRounds` trees (or at `maxTrees`).
+    ///
+    /// `training` and `validation` hold raw feature values column by column (NaN = missing).
+    static func fit(features: [String], training: [[Double]], labels: [Double], validation: [[Double]]? = nil,
+                    validationLabels: [Double]? = nil, settings: BoostingSettings = BoostingSettings(),
+                    progress: ((_ trees: Int, _ validationLogLoss: Double?) -> Void)? = nil) throws -> BoostedTrees {
+        let n = labels.count
+        guard training.count == features.count, training.allSatisfy({ $0.count == n }) else {
+            throw LinearAlgebraError.dimensionMismatch("\(features.count) features, \(training.count) columns, \(n) labels")
+        }
+        guard settings.maxBins >= 2, settings.maxBins <= 255, settings.maxLeaves >= 2, settings.learningRate > 0,
+              settings.subsample > 0, settings.subsample <= 1 else {
+            throw ListwiseError.usage("boosting settings out of range (bins 2...255, leaves ≥ 2, learning rate > 0, subsample in (0, 1])")
+        }
+        let bins = FeatureBins.learn(training, maxBins: settings.maxBins, seed: settings.seed)
+        let data = bins.bin(training)
+        let valid = validation.map { bins.bin($0) }
+        return try Booster(data: data, labels: labels, bins: bins, features: features, settings: settings)
+            .run(validation: valid, validationLabels: validationLabels, progress: progress)
+    }
+}
+
+/// The state of one boosting run.
+private final class Booster {
+    let data: BinnedRows
+    let labels: [Double]
+    let bins: FeatureBins
+    let features: [String]
+    let settings: BoostingSettings
+    let width: Int
+    /// Per training row (pointers: the threads write disjoint shares).
+    let scores: UnsafeMutablePointer<Double>
+    let gradients: UnsafeMutablePointer<Double>
+    let hessians: UnsafeMutablePointer<Double>
+    var random: SplitMix64
+
+    init(data: BinnedRows, labels: [Double], bins: FeatureBins, features: [String], settings: BoostingSettings) throws {
+        self.data = data
+        self.labels = labels
+        self.bins = bins
+        self.features = features
+        self.settings = settings
+        width = data.featureCount
+        scores = .allocate(capacity: max(1, data.rows))
+        gradients = .allocate(capacity: max(1, data.rows))
+        hessians = .allocate(capacity: max(1, data.rows))
+        random = SplitMix64(seed: settings.seed ^ 0x5EED)
+    }
+
+    deinit { [scores, gradients, hessians].forEach { $0.deallocate() } }
+
+    /// A tree while it grows: nodes in bin terms, and the bin threshold of each split.
+    struct Split { var feature = -1; var bin = 0; var defaultLeft = false; var gain = 0.0
+        var leftG = 0.0, leftH = 0.0, leftN = 0.0 }
+    struct Leaf { var node: Int; var begin: Int; var end: Int; var depth: Int; var g: Double; var h: Double
+        var histogram: UnsafeMutablePointer<Double>; var best: Split }
+
+    func run(validation: BinnedRows?, validationLabels: [Double]?, progress: ((Int, Double?) -> Void)?) throws -> BoostedTrees {
+        let n = data.rows
+        let positives = labels.reduce(0, +)
+        let rate = min(max(positives / Double(max(n, 1)), 1e-12), 1 - 1e-12)
+        let base = log(rate / (1 - rate))
+        for i in 0..<n { scores[i] = base }
+        var validScores = validation.map { [Double](repeating: base, count: $0.rows) } ?? []
+        var curve: [Double] = []
+        var trees: [RegressionTree] = []
+        var best = (loss: Double.infinity, trees: 0)
+        let threads = max(1, settings.threads)
+
+        for _ in 0..<settings.maxTrees {
+            // Gradients and hessians of the log loss at the current scores.
+            let (scores, gradients, hessians) = (self.scores, self.gradients, self.hessians)
+            labels.withUnsafeBufferPointer { labels in
+                parallelRanges(n, threads) { range in
+                    for i in range {
+                        let p = LogisticRegression.sigmoid(scores[i])
+                        gradients[i] = p - labels[i]
+                        hessians[i] = max(p * (1 - p), 1e-16)
+                    }
+                }
+            }
+            var rows: [Int32] = []
+            rows.reserveCapacity(settings.subsample < 1 ? Int(Double(n) * settings.subsample) + 16 : n)
+            if settings.subsample < 1 {
+                let cut = UInt64(settings.subsample * Double(UInt64.max >> 11))
+                for i in 0..<n where (random.next() >> 11) < cut { rows.append(Int32(i)) }
+            } else {
+                for i in 0..<n { rows.append(Int32(i)) }
+            }
+            let (tree, binThresholds) = grow(rows: &rows)
+            let grew = tree.nodeCount > 1
+            // Scores of every training row (rows not drawn included), then of the validation rows.
+            applyBinned(tree, binThresholds, to: data, scores: scores)
+            trees.append(tree)
+            var loss: Double?
+            if let validation, let validationLabels {
+                validScores.withUnsafeMutableBufferPointer { applyBinned(tree, binThresholds, to: validation, scores: $0.baseAddress!) }
+                let value = Self.logLoss(validationLabels, validScores)
+                curve.append(value)
+                loss = value
+                if value < best.loss - 1e-15 { best = (value, trees.count) }
+                progress?(trees.count, loss)
+                if trees.count - best.trees >= settings.earlyStoppingRounds { break }
+            } else {
+                progress?(trees.count, nil)
+            }
+            if !grew { break }
+        }
+        if validation != nil, best.trees > 0 { trees.removeLast(trees.count - best.trees) }
+        return BoostedTrees(features: features, baseScore: base, trees: trees, settings: settings,
+                            validationLogLoss: validation == nil ? nil : curve)
+    }
+
+    static func logLoss(_ y: [Double], _ scores: [Double]) -> Double {
+        var sum = 0.0
+        for (label, f) in zip(y, scores) {
+            // log(1 + e^f) − y·f, stable for large |f|.
+            let softplus = f > 0 ? f + log1p(exp(-f)) : log1p(exp(f))
+            sum += softplus - label * f
+        }
+        return sum / Double(max(y.count, 1))
+    }
+
+    /// Adds a tree's leaf values to `scores` for every row of `rows`, walking the tree in bin terms.
+    func applyBinned(_ tree: RegressionTree, _ binThreshold: [Int], to rows: BinnedRows, scores: UnsafeMutablePointer<Double>) {
+        let w = rows.featureCount
+        rows.bins.withUnsafeBufferPointer { bins in
+            parallelRanges(rows.rows, max(1, settings.threads)) { range in
+                for i in range {
+                    var node = 0
+                    while tree.feature[node] >= 0 {
+                        let b = bins[i * w + tree.feature[node]]
+                        let left = b == GradientBoosting.missingBin ? tree.defaultLeft[node] : Int(b) <= binThreshold[node]
+                        node = left ? tree.left[node] : tree.right[node]
+                    }
+                    scores[i] += tree.value[node]
+                }
+            }
+        }
+    }
+
+    /// Grows one tree on `rows` (reordered in place: each leaf's rows end up contiguous).
+    func grow(rows: inout [Int32]) -> (RegressionTree, [Int]) {
+        let slots = GradientBoosting.slots
+        let histogramSize = width * slots * 3
+        var pool: [UnsafeMutablePointer<Double>] = []
+        func histogram() -> UnsafeMutablePointer<Double> {
+            if let h = pool.popLast() { return h }
+            return UnsafeMutablePointer<Double>.allocate(capacity: histogramSize)
+        }
+        var tree = RegressionTree()
+        var binThreshold: [Int] = []
+        var leaves: [Leaf] = []
+        defer {
+            for leaf in leaves { pool.append(leaf.histogram) }
+            for h in pool { h.deallocate() }
+        }
+        var g = 0.0, h = 0.0
+        for r in rows { g += gradients[Int(r)]; h += hessians[Int(r)] }
+        let root = tree.addNode(cover: Double(rows.count)); binThreshold.append(-1)
+        let rootHistogram = histogram()
+        rows.withUnsafeBufferPointer { build(rootHistogram, rows: $0, 0..<$0.count) }
+        leaves.append(Leaf(node: root, begin: 0, end: rows.count, depth: 0, g: g, h: h, histogram: rootHistogram,
+                           best: bestSplit(rootHistogram, g: g, h: h, n: Double(rows.count), depth: 0)))
+        var scratch = [Int32](repeating: 0, count: rows.count)
+        while leaves.count < settings.maxLeaves {
+            guard let index = leaves.indices.filter({ leaves[$0].best.feature >= 0 })
+                .max(by: { leaves[$0].best.gain < leaves[$1].best.gain }) else { break }
+            let leaf = leaves[index]
+            let split = leaf.best
+            // Partition the leaf's rows: left first, in their order.
+            var leftCount = 0, rightCount = 0
+            rows.withUnsafeMutableBufferPointer { rows in
+                data.bins.withUnsafeBufferPointer { bins in
+                    for k in leaf.begin..<leaf.end {
+                        let r = rows[k]
+                        let b = bins[Int(r) * width + split.feature]
+                        let goesLeft = b == GradientBoosting.missingBin ? split.defaultLeft : Int(b) <= split.bin
+                        if goesLeft { rows[leaf.begin + leftCount] = r; leftCount += 1 } else { scratch[rightCount] = r; rightCount += 1 }
+                    }
+                    for k in 0..<rightCount { rows[leaf.begin + leftCount + k] = scratch[k] }
+                }
+            }
+            let leftNode = tree.addNode(cover: Double(leftCount)); binThreshold.append(-1)
+            let rightNode = tree.addNode(cover: Double(rightCount)); binThreshold.append(-1)
+            tree.feature[leaf.node] = split.feature
+            tree.threshold[leaf.node] = bins.bounds[split.feature][split.bin]
+            tree.defaultLeft[leaf.node] = split.defaultLeft
+            tree.left[leaf.node] = leftNode
+            tree.right[leaf.node] = rightNode
+            binThreshold[leaf.node] = split.bin
+            // The smaller child's histogram is built; the larger one's is the parent's minus it.
+            let small = histogram()
+            let leftSmaller = leftCount <= rightCount
+            let smallRange = leftSmaller ? leaf.begin..<(leaf.begin + leftCount) : (leaf.begin + leftCount)..<leaf.end
+            rows.withUnsafeBufferPointer { build(small, rows: $0, smallRange) }
+            let large = leaf.histogram
+            for k in 0..<histogramSize { large[k] -= small[k] }
+            let (leftHistogram, rightHistogram) = leftSmaller ? (small, large) : (large, small)
+            let depth = leaf.depth + 1
+            let lg = split.leftG, lh = split.leftH
+            let rg = leaf.g - lg, rh = leaf.h - lh
+            let left = Leaf(node: leftNode, begin: leaf.begin, end: leaf.begin + leftCount, depth: depth, g: lg, h: lh,
+                            histogram: leftHistogram,
+                            best: bestSplit(leftHistogram, g: lg, h: lh, n: Double(leftCount), depth: depth))
+            let right = Leaf(node: rightNode, begin: leaf.begin + leftCount, end: leaf.end, depth: depth, g: rg, h: rh,
+                             histogram: rightHistogram,
+                             best: bestSplit(rightHistogram, g: rg, h: rh, n: Double(rightCount), depth: depth))
+            leaves[index] = left
+            leaves.append(right)
+        }
+        for leaf in leaves {
+            tree.value[leaf.node] = -settings.learningRate * leaf.g / (leaf.h + settings.l2)
+        }
+        return (tree, binThreshold)
+    }
+
+    /// Sums gradient, hessian and count per feature and bin over `rows[range]` into `histogram`
+    /// (feature-major, 3 doubles a slot), split across the threads for large leaves.
+    func build(_ histogram: UnsafeMutablePointer<Double>, rows: UnsafeBufferPointer<Int32>, _ range: Range<Int>) {
+        let slots = GradientBoosting.slots, size = width * slots * 3
+        let threads = range.count >= 20_000 ? max(1, settings.threads) : 1
+        let extra = threads > 1 ? UnsafeMutablePointer<Double>.allocate(capacity: size * (threads - 1)) : nil
+        defer { extra?.deallocate() }
+        let w = width
+        let (g, h) = (gradients, hessians)
+        data.bins.withUnsafeBufferPointer { bins in
+            do {
+                do {
+                    let chunk = (range.count + threads - 1) / threads
+                    parallelParts(threads) { part in
+                        let target = part == 0 ? histogram : extra! + (part - 1) * size
+                        target.initialize(repeating: 0, count: size)
+                        let begin = range.lowerBound + part * chunk, end = min(range.upperBound, begin + chunk)
+                        guard begin < end else { return }
+                        for k in begin..<end {
+                            let r = Int(rows[k])
+                            let gi = g[r], hi = h[r]
+                            let row = bins.baseAddress! + r * w
+                            for f in 0..<w {
+                                let slot = target + (f * slots + Int(row[f])) * 3
+                                slot[0] += gi
+                                slot[1] += hi
+                                slot[2] += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if let extra {
+            for part in 0..<(threads - 1) {
+                let source = extra + part * size
+                for k in 0..<size { histogram[k] += source[k] }
+            }
+        }
+    }
+
+    /// The best split of a leaf over every feature and bin threshold, trying missing values on
+    /// either side; `feature == -1` when none meets the minimums or gains. Ties are broken as
+    /// LightGBM breaks them (so that the trees can be compared): among features, the first; within
+    /// a feature, missing values left and the highest threshold first, then missing values right
+    /// and the lowest threshold when strictly better.
+    func bestSplit(_ histogram: UnsafeMutablePointer<Double>, g: Double, h: Double, n: Double, depth: Int) -> Split {
+        var best = Split()
+        if settings.maxDepth > 0, depth >= settings.maxDepth { return best }
+        let lambda = settings.l2
+        let minRows = Double(settings.minRowsInLeaf), minHessian = settings.minHessianInLeaf
+        guard n >= 2 * minRows, h >= 2 * minHessian else { return best }
+        let parent = g * g / (h + lambda)
+        let slots = GradientBoosting.slots
+        var prefix = [(g: Double, h: Double, n: Double)](repeating: (0, 0, 0), count: slots)
+        for f in 0..<width {
+            let base = histogram + f * slots * 3
+            let valueBins = bins.bounds[f].count
+            let missing = base + Int(GradientBoosting.missingBin) * 3
+            let mg = missing[0], mh = missing[1], mn = missing[2]
+            guard valueBins > 1 || mn > 0 else { continue }
+            var running = (g: 0.0, h: 0.0, n: 0.0)
+            for t in 0..<valueBins {
+                running = (running.g + base[t * 3], running.h + base[t * 3 + 1], running.n + base[t * 3 + 2])
+                prefix[t] = running
+            }
+            var featureBest = Split()
+            func consider(_ t: Int, missingLeft: Bool) {
+                let left = prefix[t]
+                let leftG = missingLeft ? left.g + mg : left.g, leftH = missingLeft ? left.h + mh : left.h
+                let leftN = missingLeft ? left.n + mn : left.n
+                let rightG = g - leftG, rightH = h - leftH, rightN = n - leftN
+                guard leftN >= minRows, rightN >= minRows, leftH >= minHessian, rightH >= minHessian else { return }
+                let gain = leftG * leftG / (leftH + lambda) + rightG * rightG / (rightH + lambda) - parent
+                if gain > featureBest.gain + 1e-12 {
+                    featureBest = Split(feature: f, bin: t, defaultLeft: missingLeft, gain: gain, leftG: leftG, leftH: leftH, leftN: leftN)
+                }
+            }
+            // Missing values left (or none), thresholds from the top; then missing values right,
+            // from the bottom, up to "every value left" (which separates the missing ones).
+            for t in stride(from: valueBins - 2, through: 0, by: -1) { consider(t, missingLeft: true) }
+            if mn > 0 { for t in 0..<valueBins { consider(t, missingLeft: false) } }
+            if featureBest.feature >= 0, featureBest.gain > best.gain + 1e-12 { best = featureBest }
+        }
+        return best
+    }
+}
+
+/// Calls `body` on `parts` consecutive shares of 0..<count, concurrently (small counts on this
+/// thread). For work outside any GRDB access: GCD inside a write can serialize (README, traps).
+func parallelRanges(_ count: Int, _ parts: Int, _ body: (Range<Int>) -> Void) {
+    let parts = count >= 8192 ? max(1, parts) : 1
+    let chunk = (count + parts - 1) / max(parts, 1)
+    parallelParts(parts) { part in
+        let begin = part * chunk, end = min(count, begin + chunk)
+        if begin < end { body(begin..<end) }
+    }
+}
+
+/// Calls `body(0) ... body(parts − 1)` concurrently and returns when all are done. The callers
+/// hand each part its own share of memory (raw pointers), which the compiler cannot check.
+func parallelParts(_ parts: Int, _ body: (Int) -> Void) {
+    if parts <= 1 { body(0); return }
+    withoutActuallyEscaping(body) { body in
+        let shared = UncheckedSendable(body)
+        DispatchQueue.concurrentPerform(iterations: parts) { shared.value($0) }
+    }
+}
+
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -1,0 +1,178 @@
+// The booster against LightGBM (values computed once by Benchmarks/reference/gbm_reference.py,
+// fixture and expected values committed beside), and TreeSHAP against a brute-force Shapley
+// computation.
+import Foundation
+import XCTest
+@testable import ListwiseKit
+
+final class GradientBoostingTests: XCTestCase {
+    struct Expected: Decodable {
+        var best_iteration: Int
+        var valid_log_loss_curve: [Double]
+        var test_auc: Double
+        var test_raw_first_tree: [Double]
+        var test_raw_best: [Double]
+        var test_contrib_first_tree: [[Double]]
+        var feature_names: [String]
+    }
+
+    struct Split { var x: [[Double]]; var y: [Double] }
+    private static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    /// The fixture's train, valid and test rows, column by column.
+    private func load() throws -> (train: Split, valid: Split, test: Split, expected: Expected) {
+        let text = try String(contentsOf: Self.fixtures.appendingPathComponent("gbm_fixture.csv"), encoding: .utf8)
+        var splits: [String: Split] = [:]
+        for line in text.split(separator: "\n").dropFirst() {
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            var split = splits[cells[0]] ?? Split(x: Array(repeating: [], count: cells.count - 2), y: [])
+            split.y.append(Double(cells[1])!)
+            for f in 0..<(cells.count - 2) { split.x[f].append(cells[f + 2].isEmpty ? .nan : Double(cells[f + 2])!) }
+            splits[cells[0]] = split
+        }
+        let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("gbm_expected.json")))
+        return (splits["train"]!, splits["valid"]!, splits["test"]!, expected)
+    }
+
+    private func fit(_ data: (train: Split, valid: Split, test: Split, expected: Expected), threads: Int = 1,
+                     _ change: (inout BoostingSettings) -> Void = { _ in }) throws -> BoostedTrees {
+        var settings = BoostingSettings()
+        settings.threads = threads
+        change(&settings)
+        return try GradientBoosting.fit(features: data.expected.feature_names, training: data.train.x, labels: data.train.y,
+                                        validation: data.valid.x, validationLabels: data.valid.y, settings: settings)
+    }
+
+    private func row(_ split: Split, _ i: Int) -> (Int) -> Double { { split.x[$0][i] } }
+
+    func testFirstTreeIsLightGBMsTree() throws {
+        let data = try load()
+        let model = try fit(data)
+        var first = model
+        first.trees = [model.trees[0]]
+        for (i, expected) in data.expected.test_raw_first_tree.enumerated() {
+            // LightGBM keeps gradients as 32-bit floats: leaf values agree to about 1e-6.
+            XCTAssertEqual(first.rawScore(row(data.test, i)), expected, accuracy: 1e-5, "row \(i)")
+        }
+        XCTAssertEqual(model.trees[0].feature.filter { $0 < 0 }.count, 31, "31 leaves")
+    }
+
+    func testEarlyStoppingAndAUCMatchLightGBM() throws {
+        let data = try load()
+        let model = try fit(data)
+        // The trees are LightGBM's for the first five (checked against its model dump: same splits,
+        // leaf values to 1e-6); later, near-ties in gain go either way (LightGBM sums 32-bit
+        // gradients), and the validation curve is flat near its minimum: 30 trees here against 25.
+        XCTAssertLessThanOrEqual(abs(model.trees.count - data.expected.best_iteration), 5,
+                                 "\(model.trees.count) trees against LightGBM's \(data.expected.best_iteration)")
+        let curve = try XCTUnwrap(model.validationLogLoss)
+        XCTAssertEqual(curve.count, model.trees.count + 50, "stops 50 trees after the best")
+        for k in 0..<5 { XCTAssertEqual(curve[k], data.expected.valid_log_loss_curve[k], accuracy: 2e-6, "tree \(k + 1)") }
+        XCTAssertEqual(curve.min()!, curve[model.trees.count - 1], "kept the best tree count")
+        XCTAssertLessThanOrEqual(curve.min()!, data.expected.valid_log_loss_curve.min()! + 0.001)
+        let p = (0..<data.test.y.count).map { LogisticRegression.sigmoid(model.rawScore(row(data.test, $0))) }
+        let auc = Metrics.evaluate(y: data.test.y, p: p).rocAUC
+        XCTAssertEqual(auc, data.expected.test_auc, accuracy: 0.002)
+    }
+
+    func testTwoThreadsGrowTheSameTrees() throws {
+        let data = try load()
+        let one = try fit(data, threads: 1)
+        let two = try fit(data, threads: 2)
+        XCTAssertEqual(one.trees.count, two.trees.count)
+        for (a, b) in zip(one.trees, two.trees) {
+            XCTAssertEqual(a.feature, b.feature)
+            XCTAssertEqual(a.threshold, b.threshold)
+            for (u, v) in zip(a.value, b.value) { XCTAssertEqual(u, v, accuracy: 1e-12) }
+        }
+    }
+
+    func testTreeSHAPOfTheFirstTreeIsLightGBMsContributions() throws {
+        let data = try load()
+        var model = try fit(data)
+        model.trees = [model.trees[0]]
+        for (i, expected) in data.expected.test_contrib_first_tree.enumerated() {
+            let (phi, bias) = TreeSHAP.contributions(model, row(data.test, i))
+            for f in phi.indices { XCTAssertEqual(phi[f], expected[f], accuracy: 1e-5, "row \(i) feature \(f)") }
+            XCTAssertEqual(bias, expected.last!, accuracy: 1e-5)
+        }
+    }
+
+    func testTreeSHAPSumsToTheRawScore() throws {
+        let data = try load()
+        let model = try fit(data)
+        for i in 0..<200 {
+            let (phi, expected) = TreeSHAP.contributions(model, row(data.test, i))
+            XCTAssertEqual(phi.reduce(expected, +), model.rawScore(row(data.test, i)), accuracy: 1e-9)
+        }
+    }
+
+    /// v(S) = E[f(x) | x_S] by the path-dependent rule, then φᵢ = Σ_S |S|!(M−|S|−1)!/M! (v(S ∪ i) − v(S)).
+    func testTreeSHAPEqualsBruteForceShapleyValues() throws {
+        let data = try load()
+        let model = try fit(data) { $0.maxLeaves = 12; $0.maxTrees = 3; $0.earlyStoppingRounds = 1000 }
+        let m = data.expected.feature_names.count
+        func conditional(_ tree: RegressionTree, _ node: Int, _ known: Int, _ x: (Int) -> Double) -> Double {
+            let f = tree.feature[node]
+            if f < 0 { return tree.value[node] }
+            if known & (1 << f) != 0 {
+                return conditional(tree, tree.goesLeft(node, x(f)) ? tree.left[node] : tree.right[node], known, x)
+            }
+            let (l, r) = (tree.left[node], tree.right[node])
+            return (tree.cover[l] * conditional(tree, l, known, x) + tree.cover[r] * conditional(tree, r, known, x)) / tree.cover[node]
+        }
+        func factorial(_ k: Int) -> Double { k <= 1 ? 1 : Double(k) * factorial(k - 1) }
+        XCTAssertGreaterThan(Set(model.trees.flatMap { $0.feature.filter { $0 >= 0 } }).count, 3, "trees use several features")
+        for i in 0..<40 {
+            let x = row(data.test, i)
+            let (phi, expected) = TreeSHAP.contributions(model, x)
+            for f in 0..<m {
+                var brute = 0.0
+                for s in 0..<(1 << m) where s & (1 << f) == 0 {
+                    let size = s.nonzeroBitCount
+                    let weight = factorial(size) * factorial(m - size - 1) / factorial(m)
+                    for tree in model.trees {
+                        brute += weight * (conditional(tree, 0, s | (1 << f), x) - conditional(tree, 0, s, x))
+                    }
+                }
+                XCTAssertEqual(phi[f], brute, accuracy: 1e-10, "row \(i) feature \(f)")
+            }
+            let empty = model.trees.reduce(model.baseScore) { $0 + conditional($1, 0, 0, x) }
+            XCTAssertEqual(expected, empty, accuracy: 1e-12, "the expected value is v(∅)")
+        }
+    }
+
+    func testMissingValuesGetTheirOwnDirection() throws {
+        // x has values 0...9; rows with x missing list 90 % of the time, the others 10 %.
+        var x: [Double] = [], y: [Double] = []
+        for i in 0..<2000 {
+            let missing = i % 4 == 0
+            x.append(missing ? .nan : Double(i % 10))
+            y.append((missing ? i % 10 != 3 : i % 10 == 3) ? 1 : 0)
+        }
+        var settings = BoostingSettings()
+        settings.maxLeaves = 2
+        settings.maxTrees = 1
+        let model = try GradientBoosting.fit(features: ["x"], training: [x], labels: y, settings: settings)
+        let tree = model.trees[0]
+        XCTAssertEqual(tree.feature[0], 0)
+        XCTAssertEqual(tree.threshold[0], .infinity, "every value on one side, the missing ones on the other")
+        XCTAssertGreaterThan(tree.predict { _ in .nan }, 0)
+        XCTAssertLessThan(tree.predict { _ in 5 }, 0)
+    }
+
+    func testBinsHoldEqualSharesOfManyDistinctValues() {
+        let values = (0..<100_000).map { Double(($0 * 7919) % 100_000) / 10 }
+        let bins = FeatureBins.learn([values + [.nan]], maxBins: 255)
+        XCTAssertEqual(bins.bounds[0].count, 254, "254 value bins and the missing bin")
+        var counts = [Int](repeating: 0, count: 256)
+        for v in values { counts[Int(bins.bin(v, feature: 0))] += 1 }
+        XCTAssertEqual(bins.bin(.nan, feature: 0), GradientBoosting.missingBin)
+        for c in counts[0..<254] { XCTAssertEqual(Double(c), 100_000.0 / 254, accuracy: 3) }
+        for v in values.prefix(1000) {
+            let b = Int(bins.bin(v, feature: 0))
+            XCTAssertLessThanOrEqual(v, bins.bounds[0][b])
+            if b > 0 { XCTAssertGreaterThan(v, bins.bounds[0][b - 1]) }
+        }
+    }
+}
