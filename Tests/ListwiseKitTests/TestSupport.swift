@@ -60,3 +60,13 @@ class TemporaryFolderTestCase: XCTestCase {
             .map(String.init).filter { !$0.isEmpty }
     }
 }
+
+extension TrainingSettings {
+    /// `train`'s defaults with the logistic family: for tests of the logistic model's own
+    /// figures (coefficients, IRLS steps, ties-free ranks).
+    static var logistic: TrainingSettings {
+        var settings = TrainingSettings()
+        settings.family = .logistic
+        return settings
+    }
+}

@@ -222,20 +222,54 @@ public enum GradientBoosting {
     static func fit(features: [String], training: [[Double]], labels: [Double], validation: [[Double]]? = nil,
                     validationLabels: [Double]? = nil, settings: BoostingSettings = BoostingSettings(),
                     progress: ((_ trees: Int, _ validationLogLoss: Double?) -> Void)? = nil) throws -> BoostedTrees {
+        try fit(features: features, column: { training[$0] }, labels: labels,
+                validationColumn: validation.map { columns in { columns[$0] } }, validationLabels: validationLabels,
+                settings: settings, progress: progress).trees
+    }
+
+    /// The fit, with the raw features handed over one column at a time (`column(f)`: feature f of
+    /// every training row), so that only the binned bytes stay: one byte a value. Also returns the
+    /// validation rows' raw scores at the kept tree count.
+    static func fit(features: [String], column: (Int) throws -> [Double], labels: [Double],
+                    validationColumn: ((Int) throws -> [Double])? = nil, validationLabels: [Double]? = nil,
+                    settings: BoostingSettings = BoostingSettings(),
+                    progress: ((_ trees: Int, _ validationLogLoss: Double?) -> Void)? = nil) throws -> BoostingFit {
         let n = labels.count
-        guard training.count == features.count, training.allSatisfy({ $0.count == n }) else {
-            throw LinearAlgebraError.dimensionMismatch("\(features.count) features, \(training.count) columns, \(n) labels")
-        }
         guard settings.maxBins >= 2, settings.maxBins <= 255, settings.maxLeaves >= 2, settings.learningRate > 0,
-              settings.subsample > 0, settings.subsample <= 1 else {
-            throw ListwiseError.usage("boosting settings out of range (bins 2...255, leaves ≥ 2, learning rate > 0, subsample in (0, 1])")
+              settings.subsample > 0, settings.subsample <= 1, settings.maxTrees >= 0 else {
+            throw ListwiseError.usage("boosting settings out of range (bins 2...255, leaves ≥ 2, learning rate > 0, subsample in (0, 1], trees ≥ 0)")
         }
-        let bins = FeatureBins.learn(training, maxBins: settings.maxBins, seed: settings.seed)
-        let data = bins.bin(training)
-        let valid = validation.map { bins.bin($0) }
-        return try Booster(data: data, labels: labels, bins: bins, features: features, settings: settings)
+        let width = features.count
+        var bounds: [[Double]] = []
+        var data = BinnedRows(bins: [UInt8](repeating: 0, count: n * width), rows: n, featureCount: width)
+        var valid = validationLabels.map { BinnedRows(bins: [UInt8](repeating: 0, count: $0.count * width), rows: $0.count, featureCount: width) }
+        for f in 0..<width {
+            let values = try column(f)
+            guard values.count == n else {
+                throw LinearAlgebraError.dimensionMismatch("feature \(features[f]): \(values.count) values for \(n) labels")
+            }
+            let learned = FeatureBins.learn([values], maxBins: settings.maxBins, seed: settings.seed &+ UInt64(f))
+            bounds.append(learned.bounds[0])
+            for i in 0..<n { data.bins[i * width + f] = learned.bin(values[i], feature: 0) }
+            if let validationColumn, valid != nil {
+                let values = try validationColumn(f)
+                guard values.count == valid!.rows else {
+                    throw LinearAlgebraError.dimensionMismatch("feature \(features[f]): \(values.count) validation values for \(valid!.rows) labels")
+                }
+                for i in 0..<values.count { valid!.bins[i * width + f] = learned.bin(values[i], feature: 0) }
+            }
+        }
+        if validationColumn == nil { valid = nil }
+        return try Booster(data: data, labels: labels, bins: FeatureBins(bounds: bounds), features: features, settings: settings)
             .run(validation: valid, validationLabels: validationLabels, progress: progress)
     }
+}
+
+/// A fitted ensemble and, when it was early-stopped on validation rows, their raw scores at the
+/// kept tree count.
+struct BoostingFit {
+    var trees: BoostedTrees
+    var validationScores: [Double]?
 }
 
 /// The state of one boosting run.
@@ -273,7 +307,7 @@ private final class Booster {
     struct Leaf { var node: Int; var begin: Int; var end: Int; var depth: Int; var g: Double; var h: Double
         var histogram: UnsafeMutablePointer<Double>; var best: Split }
 
-    func run(validation: BinnedRows?, validationLabels: [Double]?, progress: ((Int, Double?) -> Void)?) throws -> BoostedTrees {
+    func run(validation: BinnedRows?, validationLabels: [Double]?, progress: ((Int, Double?) -> Void)?) throws -> BoostingFit {
         let n = data.rows
         let positives = labels.reduce(0, +)
         let rate = min(max(positives / Double(max(n, 1)), 1e-12), 1 - 1e-12)
@@ -282,7 +316,9 @@ private final class Booster {
         var validScores = validation.map { [Double](repeating: base, count: $0.rows) } ?? []
         var curve: [Double] = []
         var trees: [RegressionTree] = []
-        var best = (loss: Double.infinity, trees: 0)
+        // The base score alone is the first candidate: trees are kept only while they help.
+        var best = (loss: validationLabels.map { Self.logLoss($0, validScores) } ?? .infinity, trees: 0)
+        var bestScores: [Double]? = validation == nil ? nil : validScores
         let threads = max(1, settings.threads)
 
         for _ in 0..<settings.maxTrees {
@@ -316,7 +352,7 @@ private final class Booster {
                 let value = Self.logLoss(validationLabels, validScores)
                 curve.append(value)
                 loss = value
-                if value < best.loss - 1e-15 { best = (value, trees.count) }
+                if value < best.loss - 1e-15 { best = (value, trees.count); bestScores = validScores }
                 progress?(trees.count, loss)
                 if trees.count - best.trees >= settings.earlyStoppingRounds { break }
             } else {
@@ -324,9 +360,10 @@ private final class Booster {
             }
             if !grew { break }
         }
-        if validation != nil, best.trees > 0 { trees.removeLast(trees.count - best.trees) }
-        return BoostedTrees(features: features, baseScore: base, trees: trees, settings: settings,
-                            validationLogLoss: validation == nil ? nil : curve)
+        if validation != nil { trees.removeLast(trees.count - best.trees) }
+        let ensemble = BoostedTrees(features: features, baseScore: base, trees: trees, settings: settings,
+                                    validationLogLoss: validation == nil ? nil : curve)
+        return BoostingFit(trees: ensemble, validationScores: validation == nil ? nil : bestScores)
     }
 
     static func logLoss(_ y: [Double], _ scores: [Double]) -> Double {

@@ -3,7 +3,12 @@ import Crypto
 import Foundation
 
 public struct LikelyToSellModel: Codable, Equatable, Sendable {
+    /// The version of logistic model files (unchanged since the first release, so that older
+    /// listwise binaries keep reading them).
     public static let formatVersion = 1
+    /// The version of gradient-boosted model files: an older listwise refuses them with a clear
+    /// error instead of scoring with a logistic model that is not there.
+    public static let treesFormatVersion = 2
 
     public struct RowCounts: Codable, Equatable, Sendable {
         public var training: Int
@@ -41,21 +46,35 @@ public struct LikelyToSellModel: Codable, Equatable, Sendable {
     /// How `--l2 auto` chose `l2` on the inner split; nil when the penalty was given. Its
     /// figures never involve the out-of-time validation in `metrics`.
     public var tuning: PenaltyTuning?
+    /// The model family; nil in files written before there were two (logistic).
+    public var family: ModelFamily?
+    /// gbm: the trees (over raw features); `features` and `coefficients` are then empty.
+    public var trees: BoostedTrees?
+    /// gbm: the map from the trees' raw score to a probability, learned on the inner split.
+    public var calibration: PlattScaling?
+    /// How the family was chosen (`auto`) or how the trees were early-stopped (`gbm`), on the
+    /// inner split only.
+    public var familyChoice: FamilyChoice?
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version", createdAt = "created_at", horizonDays = "horizon_days"
         case trainingAsOf = "training_as_of", validationAsOf = "validation_as_of", l2, converged, iterations
         case features, intercept, coefficients, metrics, rows
         case trainingFingerprint = "training_fingerprint", notes, featureProfiles = "feature_profiles", tuning
+        case family, trees, calibration, familyChoice = "family_choice"
     }
 
     public var columnNames: [String] { features.flatMap(\.columns) }
 
+    /// The family the model was fitted as (files without one are logistic).
+    public var modelFamily: ModelFamily { family ?? .logistic }
+
     /// The raw features this model reads.
     public func rawFeatures() throws -> [RawFeature] {
-        try features.map { transform in
-            guard let feature = RawFeature.allCases.first(where: { $0.name == transform.feature }) else {
-                throw ListwiseError.usage("model uses feature '\(transform.feature)', which this version of listwise cannot compute")
+        let names = modelFamily == .gbm ? (trees?.features ?? []) : features.map(\.feature)
+        return try names.map { name in
+            guard let feature = RawFeature.allCases.first(where: { $0.name == name }) else {
+                throw ListwiseError.usage("model uses feature '\(name)', which this version of listwise cannot compute")
             }
             return feature
         }
@@ -63,6 +82,10 @@ public struct LikelyToSellModel: Codable, Equatable, Sendable {
 
     /// P(list or sell within the horizon) for every row of `table`.
     public func probabilities(_ table: FeatureTable) throws -> [Double] {
+        if modelFamily == .gbm, let trees, let calibration {
+            let columns = try rawFeatures().map { table.values[$0.rawValue] }
+            return (0..<table.count).map { row in calibration.probability(trees.rawScore { columns[$0][row] }) }
+        }
         let design = try DesignMatrix.build(table, transforms: features, rows: Array(0..<table.count))
         let eta = try BLAS.multiply(design, coefficients)
         return eta.map { LogisticRegression.sigmoid($0 + intercept) }
@@ -90,8 +113,8 @@ public struct LikelyToSellModel: Codable, Equatable, Sendable {
         guard let version = try? JSONDecoder().decode(Version.self, from: data) else {
             throw ListwiseError.usage("\(path): not a listwise model file (not JSON)")
         }
-        guard version.formatVersion == formatVersion else {
-            throw ListwiseError.usage("\(path): model format version \(version.formatVersion.map(String.init) ?? "missing") is not supported (this listwise reads version \(formatVersion))")
+        guard let number = version.formatVersion, [formatVersion, treesFormatVersion].contains(number) else {
+            throw ListwiseError.usage("\(path): model format version \(version.formatVersion.map(String.init) ?? "missing") is not supported (this listwise reads versions \(formatVersion) and \(treesFormatVersion))")
         }
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -102,10 +125,85 @@ public struct LikelyToSellModel: Codable, Equatable, Sendable {
             throw ListwiseError.usage("\(path): malformed model file (\(error.localizedDescription))")
         }
         _ = try model.rawFeatures()
+        if model.modelFamily == .gbm {
+            guard number == treesFormatVersion, let trees = model.trees, model.calibration != nil else {
+                throw ListwiseError.usage("\(path): a gbm model file needs format version \(treesFormatVersion), trees and a calibration")
+            }
+            for tree in trees.trees {
+                let n = tree.nodeCount
+                guard n > 0, [tree.threshold.count, tree.defaultLeft.count, tree.left.count, tree.right.count, tree.value.count, tree.cover.count]
+                        .allSatisfy({ $0 == n }),
+                      (0..<n).allSatisfy({ tree.feature[$0] < 0 || (tree.feature[$0] < trees.features.count
+                          && tree.left[$0] > $0 && tree.left[$0] < n && tree.right[$0] > $0 && tree.right[$0] < n) }) else {
+                    throw ListwiseError.usage("\(path): a tree of the model is malformed")
+                }
+            }
+        }
         guard model.coefficients.count == model.columnNames.count else {
             throw ListwiseError.usage("\(path): \(model.coefficients.count) coefficients for \(model.columnNames.count) columns")
         }
         return model
+    }
+}
+
+/// The two model families (SPEC §10).
+public enum ModelFamily: String, Codable, Sendable, CaseIterable {
+    /// L2-regularised logistic regression on spline-expanded, standardised features.
+    case logistic
+    /// Histogram gradient-boosted trees on the raw features, Platt-calibrated.
+    case gbm
+}
+
+/// Platt scaling: P = σ(a·s + b) of a raw score s, fitted by logistic regression of the labels
+/// of the inner split's newest snapshot on the scores an earlier fit gave them.
+public struct PlattScaling: Codable, Equatable, Sendable {
+    public var a: Double
+    public var b: Double
+
+    @inline(__always)
+    public func probability(_ score: Double) -> Double { LogisticRegression.sigmoid(a * score + b) }
+
+    /// The unpenalised fit of labels `y` (both classes present) on `scores`. Scores that do not
+    /// vary (trees that never beat the base rate on the inner split) give the labels' base rate.
+    static func fit(scores: [Double], labels y: [Double]) throws -> PlattScaling {
+        let rate = min(max(y.reduce(0, +) / Double(max(y.count, 1)), 1e-12), 1 - 1e-12)
+        let constant = PlattScaling(a: 0, b: log(rate / (1 - rate)))
+        guard let low = scores.min(), let high = scores.max(), high - low > 1e-9 * max(1, abs(high)) else { return constant }
+        do {
+            let fit = try LogisticRegression.fit(Matrix(rows: scores.count, columns: 1, values: scores), y)
+            return PlattScaling(a: fit.coefficients[0], b: fit.intercept)
+        } catch LinearAlgebraError.notPositiveDefinite(_) {
+            return constant
+        }
+    }
+}
+
+/// One family's figures on the inner split (fitted on the older training snapshots, scored on
+/// the newest).
+public struct FamilyTrial: Codable, Equatable, Sendable {
+    public var family: ModelFamily
+    public var logLoss: Double
+    public var rocAUC: Double
+    /// gbm: trees kept by early stopping.
+    public var trees: Int?
+
+    enum CodingKeys: String, CodingKey { case family, logLoss = "log_loss", rocAUC = "roc_auc", trees }
+}
+
+/// How the family (and the trees' count and calibration) were chosen, on the inner split only.
+public struct FamilyChoice: Codable, Equatable, Sendable {
+    /// What was asked: logistic, gbm or auto.
+    public var requested: String
+    public var innerTrainingAsOf: [String]
+    public var innerValidationAsOf: String
+    public var innerTrainingRows: Int
+    public var innerValidationRows: Int
+    public var trials: [FamilyTrial]
+    public var chosen: ModelFamily
+
+    enum CodingKeys: String, CodingKey {
+        case requested, innerTrainingAsOf = "inner_training_as_of", innerValidationAsOf = "inner_validation_as_of"
+        case innerTrainingRows = "inner_training_rows", innerValidationRows = "inner_validation_rows", trials, chosen
     }
 }
 

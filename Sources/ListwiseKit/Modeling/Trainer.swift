@@ -1,6 +1,7 @@
 // The training protocol (SPEC §2): fit on K stacked snapshots T − h, T − 2h, ..., validate out
 // of time at T once. A penalty chosen by `--l2 auto` is chosen on an inner time split that ends
 // before T (see `PenaltyTuning`): no choice ever sees the reported validation.
+import Crypto
 import Foundation
 
 public struct TrainingSettings: Sendable {
@@ -13,6 +14,11 @@ public struct TrainingSettings: Sendable {
     public var marketRates = MarketRates.standard
     /// Candidates for `--l2 auto`.
     public var penaltyGrid: [Double] = [0.01, 0.1, 1, 10, 100, 1000]
+    /// `--family`: logistic, gbm, or auto (both fitted on the inner split; the one with the lower
+    /// inner log loss is kept).
+    public var family: FamilyRequest = .auto
+    /// The booster's settings (the tree count is chosen by early stopping on the inner split).
+    public var boosting = BoostingSettings()
     /// Rows per chunk of the feature pass (a block of `TrainingRows`) and per block of a
     /// design: the sizes of the reads of the streamed fit (tests make them small).
     var featureChunkRows = 65_536
@@ -26,6 +32,11 @@ public struct TrainingSettings: Sendable {
     public static let defaultPenalty = Penalty.fixed(1)
 
     public init() {}
+}
+
+/// What `train --family` asks for.
+public enum FamilyRequest: String, Sendable, CaseIterable {
+    case logistic, gbm, auto
 }
 
 /// One candidate penalty, scored on the inner split.
@@ -66,7 +77,8 @@ struct TrainingPlan: Sendable {
     var dataEnd: Int
     var validationDay: Int
     var trainingDays: [Int]
-    /// The inner split of `--l2 auto`: fits on these, validated on `innerValidationDay`.
+    /// The inner split of `--l2 auto` and of the trees' early stopping and the family choice: fits
+    /// on these, validated on `innerValidationDay`.
     var innerTrainingDays: [Int]
     var innerValidationDay: Int
     /// Every snapshot whose features are built, in order.
@@ -88,7 +100,7 @@ struct TrainingPlan: Sendable {
         // The inner split: the newest training snapshot validates fits on the older ones (with one
         // training snapshot, the snapshot one horizon before it is added for the inner fit only).
         var innerTrainingDays: [Int] = []
-        if settings.penalty == .auto {
+        if settings.penalty == .auto || settings.family != .logistic {
             innerTrainingDays = settings.snapshots > 1 ? Array(trainingDays.dropLast()) : [validationDay - 2 * h]
         }
         self.dataEnd = dataEnd
@@ -152,14 +164,13 @@ enum Training {
         }
 
         var tuning: PenaltyTuning?
-        let l2: Double
-        switch settings.penalty {
-        case .fixed(let value):
-            l2 = value
-        case .auto:
+        var l2 = 1.0
+        if case .fixed(let value) = settings.penalty { l2 = value }
+        let innerFitRows = plan.innerTrainingDays.isEmpty ? [] : rows(on: innerTrainingDays)
+        let innerValidationRows = plan.innerTrainingDays.isEmpty ? [] : rows(on: [innerValidationDay])
+        if settings.family != .gbm, settings.penalty == .auto {
             let chosen = try tunePenalty(data, features: features, grid: settings.penaltyGrid, blockRows: settings.designBlockRows,
-                                         fitRows: rows(on: innerTrainingDays), validationRows: rows(on: [innerValidationDay]),
-                                         progress: progress)
+                                         fitRows: innerFitRows, validationRows: innerValidationRows, progress: progress)
             tuning = PenaltyTuning(innerTrainingAsOf: innerTrainingDays.map(DayNumber.iso),
                                    innerValidationAsOf: DayNumber.iso(innerValidationDay),
                                    innerTrainingRows: chosen.fitRows, innerValidationRows: chosen.validationRows,
@@ -167,13 +178,73 @@ enum Training {
             l2 = chosen.l2
         }
 
-        // Transforms and drift profiles from the training rows, one feature's values at a time.
+        // The trees on the inner split: their count by early stopping, their calibration, and
+        // their inner log loss for `auto`. Then the logistic model's inner log loss for `auto`.
+        var familyChoice: FamilyChoice?
+        var innerTrees: InnerTrees?
+        if settings.family != .logistic {
+            let inner = try Self.innerTrees(data, features: features, settings: settings.boosting, fitRows: innerFitRows,
+                                            validationRows: innerValidationRows, progress: progress)
+            var trials = [inner.trial]
+            if settings.family == .auto {
+                let logistic = try tuning?.trials.first { $0.l2 == l2 }
+                    ?? tunePenalty(data, features: features, grid: [l2], blockRows: settings.designBlockRows,
+                                   fitRows: innerFitRows, validationRows: innerValidationRows, progress: progress).trials[0]
+                trials.insert(FamilyTrial(family: .logistic, logLoss: logistic.logLoss, rocAUC: logistic.rocAUC, trees: nil), at: 0)
+            }
+            let chosen = trials.min { $0.logLoss < $1.logLoss }!.family
+            familyChoice = FamilyChoice(requested: settings.family.rawValue, innerTrainingAsOf: innerTrainingDays.map(DayNumber.iso),
+                                        innerValidationAsOf: DayNumber.iso(innerValidationDay),
+                                        innerTrainingRows: inner.fitRows, innerValidationRows: inner.validationRows,
+                                        trials: trials, chosen: chosen)
+            innerTrees = inner
+            if chosen == .gbm { tuning = nil }
+        }
+        let family = familyChoice?.chosen ?? .logistic
+
+        // Drift profiles (both families) and transforms (logistic) from the training rows, one
+        // feature's values at a time.
         var transforms: [FeatureTransform] = [], profiles: [FeatureProfile] = []
         for feature in features {
             let values = try data.values(feature, trainingRows)
-            transforms.append(FeaturePlan.learn(feature, values: values))
+            if family == .logistic { transforms.append(FeaturePlan.learn(feature, values: values)) }
             profiles.append(FeatureProfile.learn(feature.name, values: values))
         }
+        let rowCounts = LikelyToSellModel.RowCounts(
+            training: trainingLabels.count, trainingPositives: Int(trainingLabels.reduce(0, +)),
+            validation: validationLabels.count, validationPositives: Int(validationLabels.reduce(0, +)))
+
+        if family == .gbm, let innerTrees {
+            // Refit on every training snapshot with the inner split's tree count; the one look at T after.
+            var boosting = settings.boosting
+            boosting.maxTrees = innerTrees.fit.trees.trees.count
+            progress?("gbm: fitting \(boosting.maxTrees) trees on \(trainingLabels.count) rows")
+            var hasher = SHA256()
+            let fit = try GradientBoosting.fit(features: features.map(\.name), column: { f in
+                let values = try data.values(features[f], trainingRows)
+                values.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+                return values
+            }, labels: trainingLabels, settings: boosting) { trees, _ in progress?("gbm: tree \(trees) of \(boosting.maxTrees)") }
+            trainingLabels.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            let p = try Self.treeProbabilities(fit.trees, innerTrees.calibration, on: data, mask: validationRows, features: features)
+            let model = LikelyToSellModel(
+                formatVersion: LikelyToSellModel.treesFormatVersion,
+                createdAt: AppDatabase.timestamp(Date()),
+                horizonDays: h,
+                trainingAsOf: trainingDays.map(DayNumber.iso),
+                validationAsOf: DayNumber.iso(validationDay),
+                l2: boosting.l2, converged: true, iterations: fit.trees.trees.count,
+                features: [], intercept: 0, coefficients: [],
+                metrics: Metrics.evaluate(y: validationLabels, p: p),
+                rows: rowCounts,
+                trainingFingerprint: Hex.string(hasher.finalize()),
+                notes: notes,
+                featureProfiles: profiles,
+                tuning: nil,
+                family: .gbm, trees: fit.trees, calibration: innerTrees.calibration, familyChoice: familyChoice)
+            return TrainingResult(model: model, warnings: warnings)
+        }
+
         progress?("design matrix: \(trainingLabels.count) x \(transforms.reduce(0) { $0 + $1.columns.count })")
         let trainingDesign = try SpilledDesign(data, mask: trainingRows, labels: trainingLabels, transforms: transforms, blockRows: settings.designBlockRows)
         progress?("fitting with l2 = \(l2)")
@@ -197,13 +268,68 @@ enum Training {
             l2: l2, converged: fit.converged, iterations: fit.iterations,
             features: transforms, intercept: fit.intercept, coefficients: fit.coefficients,
             metrics: metrics,
-            rows: .init(training: trainingLabels.count, trainingPositives: Int(trainingLabels.reduce(0, +)),
-                        validation: validationLabels.count, validationPositives: Int(validationLabels.reduce(0, +))),
+            rows: rowCounts,
             trainingFingerprint: trainingDesign.fingerprint,
             notes: notes,
             featureProfiles: profiles,
-            tuning: tuning)
+            tuning: tuning,
+            family: familyChoice == nil ? nil : .logistic, familyChoice: familyChoice)
         return TrainingResult(model: model, warnings: warnings)
+    }
+
+    /// The trees fitted on the older training snapshots, early-stopped on the newest one, with the
+    /// Platt calibration learned from that snapshot's scores.
+    struct InnerTrees {
+        var fit: BoostingFit
+        var calibration: PlattScaling
+        var trial: FamilyTrial
+        var fitRows: Int
+        var validationRows: Int
+    }
+
+    /// Fits the trees on `fitRows`, stops on `validationRows` (the newest training snapshot, never
+    /// T), and calibrates on it. The inner log loss compared with the logistic model's is
+    /// cross-fitted: Platt learned on the even rows scores the odd ones and the other way round, so
+    /// that the calibration is not judged on the rows it was fitted on.
+    private static func innerTrees(_ data: TrainingRows, features: [RawFeature], settings: BoostingSettings, fitRows: [Bool],
+                                   validationRows: [Bool], progress: ((String) -> Void)?) throws -> InnerTrees {
+        let fitLabels = data.labels(fitRows)
+        let validationLabels = data.labels(validationRows)
+        guard Set(fitLabels).count == 2, Set(validationLabels).count == 2 else {
+            throw ListwiseError.usage("gradient-boosted trees need both classes in the older training snapshots and in the newest one (their inner split); import more history or use --family logistic")
+        }
+        progress?("gbm inner split: \(fitLabels.count) rows, early stopping on \(validationLabels.count)")
+        let fit = try GradientBoosting.fit(
+            features: features.map(\.name), column: { try data.values(features[$0], fitRows) }, labels: fitLabels,
+            validationColumn: { try data.values(features[$0], validationRows) }, validationLabels: validationLabels,
+            settings: settings) { trees, loss in
+                progress?("gbm inner split: tree \(trees), inner log loss \(String(format: "%.5f", loss ?? .nan))")
+            }
+        let scores = fit.validationScores!
+        let calibration = try PlattScaling.fit(scores: scores, labels: validationLabels)
+        var p = [Double](repeating: 0, count: scores.count)
+        for fold in 0..<2 {
+            let train = scores.indices.filter { $0 % 2 != fold }
+            let platt = try PlattScaling.fit(scores: train.map { scores[$0] }, labels: train.map { validationLabels[$0] })
+            for i in scores.indices where i % 2 == fold { p[i] = platt.probability(scores[i]) }
+        }
+        let metrics = Metrics.evaluate(y: validationLabels, p: p)
+        return InnerTrees(fit: fit, calibration: calibration,
+                          trial: FamilyTrial(family: .gbm, logLoss: metrics.logLoss, rocAUC: metrics.rocAUC, trees: fit.trees.trees.count),
+                          fitRows: fitLabels.count, validationRows: validationLabels.count)
+    }
+
+    /// Calibrated probabilities of the trees for the rows of `data` in `mask`, read block by block.
+    private static func treeProbabilities(_ trees: BoostedTrees, _ calibration: PlattScaling, on data: TrainingRows, mask: [Bool],
+                                          features: [RawFeature]) throws -> [Double] {
+        var p: [Double] = []
+        let offsets = features.map(\.rawValue)
+        try data.forEachBlock { block, raw in
+            for i in 0..<block.rows where mask[block.first + i] {
+                p.append(calibration.probability(trees.rawScore { raw[offsets[$0] * block.rows + i] }))
+            }
+        }
+        return p
     }
 
     /// Fits every candidate penalty on `fitRows` (transforms learned from those rows alone) and

@@ -43,7 +43,12 @@ struct HomeScore: Equatable, Sendable {
 
 extension HomeScore {
     /// Probabilities and reasons of one chunk of feature rows (not yet ranked).
-    static func scores(of table: FeatureTable, model: LikelyToSellModel, features: [RawFeature]) throws -> [HomeScore] {
+    /// `explainer`: a tree model's tables, made once per run (`TreeExplainer(model.trees)`).
+    static func scores(of table: FeatureTable, model: LikelyToSellModel, features: [RawFeature],
+                       explainer: TreeExplainer? = nil) throws -> [HomeScore] {
+        if model.modelFamily == .gbm, let trees = model.trees, let calibration = model.calibration {
+            return treeScores(of: table, explainer: explainer ?? TreeExplainer(trees), calibration: calibration, features: features)
+        }
         var ranges: [Range<Int>] = []
         var offset = 0
         for transform in model.features {
@@ -65,6 +70,35 @@ extension HomeScore {
             }
             return HomeScore(propertyID: table.propertyIDs[row], probability: LogisticRegression.sigmoid(eta[row] + model.intercept),
                              onMarket: table.onMarket[row], reasons: reasons)
+        }
+    }
+}
+
+extension HomeScore {
+    /// Probabilities and reasons of a tree model: each feature's contribution is its TreeSHAP
+    /// value summed over the trees (raw-score units, 0 = no effect against the average home), and
+    /// the raw score is their sum plus the expected value.
+    static func treeScores(of table: FeatureTable, explainer: TreeExplainer, calibration: PlattScaling,
+                           features: [RawFeature]) -> [HomeScore] {
+        let width = features.count, n = table.count
+        let columns = features.map { table.values[$0.rawValue] }
+        let scratch = TreeExplainer.Scratch(explainer)
+        var phi = [Double](repeating: 0, count: n * width)
+        // The columns stay alive (`columns`) while their pointers are used.
+        let pointers = columns.map { column in column.withUnsafeBufferPointer { $0.baseAddress! } }
+        phi.withUnsafeMutableBufferPointer { phi in
+            withExtendedLifetime(columns) {
+                explainer.add(rows: 0..<n, columns: pointers, into: phi.baseAddress!, scratch: scratch)
+            }
+        }
+        return phi.withUnsafeBufferPointer { phi in
+            (0..<n).map { row in
+                let contributions = UnsafeBufferPointer(rebasing: phi[(row * width)..<((row + 1) * width)])
+                let raw = contributions.reduce(explainer.expected, +)
+                let reasons = Reasons.top(contributions) { Reasons.phrase(features[$0], columns[$0][row]) }
+                return HomeScore(propertyID: table.propertyIDs[row], probability: calibration.probability(raw),
+                                 onMarket: table.onMarket[row], reasons: reasons)
+            }
         }
     }
 }

@@ -142,6 +142,39 @@ final class GradientBoostingTests: XCTestCase {
         }
     }
 
+    func testLeafTablesGiveTheRecursiveContributions() throws {
+        let data = try load()
+        // Deep trees too; with at most 5 distinct features a path for tables, trees with longer
+        // paths take the recursion (mixed in one ensemble).
+        for (leaves, distinct) in [(31, 12), (255, 12), (31, 5)] {
+            let model = try fit(data) { $0.maxLeaves = leaves; $0.minRowsInLeaf = 5; $0.maxTrees = 20; $0.earlyStoppingRounds = 1000 }
+            let explainer = TreeExplainer(model, maxDistinct: distinct)
+            if distinct == 5 {
+                XCTAssertGreaterThan(explainer.tabledTrees, 0)
+                XCTAssertLessThan(explainer.tabledTrees, model.trees.count)
+            } else {
+                XCTAssertEqual(explainer.tabledTrees, model.trees.count)
+            }
+            let scratch = TreeExplainer.Scratch(explainer)
+            XCTAssertEqual(explainer.expected, TreeSHAP.expectedValue(model), accuracy: 1e-12)
+            // Rows 10..<310 in one call (a batch of 256 and one of 44); and row 5 alone.
+            var phi = [Double](repeating: 0, count: 300 * 6)
+            let columns = data.test.x.map { column in column.withUnsafeBufferPointer { $0.baseAddress! } }
+            withExtendedLifetime(data) {
+                phi.withUnsafeMutableBufferPointer { explainer.add(rows: 10..<310, columns: columns, into: $0.baseAddress!, scratch: scratch) }
+            }
+            for i in 0..<300 {
+                let reference = TreeSHAP.contributions(model, row(data.test, 10 + i)).phi
+                for f in 0..<6 { XCTAssertEqual(phi[i * 6 + f], reference[f], accuracy: 1e-10, "row \(10 + i) feature \(f), \(leaves) leaves") }
+            }
+            let x = (0..<6).map { data.test.x[$0][5] }
+            var one = [Double](repeating: 0, count: 6)
+            x.withUnsafeBufferPointer { x in one.withUnsafeMutableBufferPointer { explainer.add(x.baseAddress!, into: $0.baseAddress!, scratch: scratch) } }
+            let reference = TreeSHAP.contributions(model, row(data.test, 5)).phi
+            for f in 0..<6 { XCTAssertEqual(one[f], reference[f], accuracy: 1e-10) }
+        }
+    }
+
     func testMissingValuesGetTheirOwnDirection() throws {
         // x has values 0...9; rows with x missing list 90 % of the time, the others 10 %.
         var x: [Double] = [], y: [Double] = []

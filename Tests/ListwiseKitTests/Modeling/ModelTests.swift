@@ -45,7 +45,7 @@ final class ModelTests: TemporaryFolderTestCase {
 
     func testTrainingOnAGeneratedCountyLearnsAndTheModelFileRoundTrips() throws {
         let db = try importedCounty(properties: 4000, seed: 9)
-        var settings = TrainingSettings()
+        var settings = TrainingSettings.logistic
         settings.snapshots = 2
         let result = try db.trainModel(settings)
         let model = result.model
@@ -68,7 +68,7 @@ final class ModelTests: TemporaryFolderTestCase {
 
     func testAutoPenaltyIsChosenOnTheInnerSplitAndNeverSeesTheValidation() throws {
         let db = try importedCounty(properties: 3000, seed: 21)
-        var settings = TrainingSettings()
+        var settings = TrainingSettings.logistic
         settings.penalty = .auto
         settings.snapshots = 2
         let first = try db.trainModel(settings).model

@@ -6,7 +6,7 @@ import XCTest
 final class StreamedTrainingTests: TemporaryFolderTestCase {
     func testStreamedTrainingEqualsInMemoryTrainingTo1e9() throws {
         let db = try importedCounty(properties: 10_000, seed: 5)
-        var settings = TrainingSettings()
+        var settings = TrainingSettings.logistic
         settings.snapshots = 2
         // Small chunks and blocks: many raw blocks, design blocks that straddle them, two workers.
         settings.featureChunkRows = 3001
@@ -48,7 +48,7 @@ final class StreamedTrainingTests: TemporaryFolderTestCase {
         XCTAssertEqual(streamed.metrics.logLoss, metrics.logLoss, accuracy: 1e-9)
 
         // The block sizes change the order of the sums only.
-        let defaults = try db.trainModel(TrainingSettings()).model
+        let defaults = try db.trainModel(.logistic).model
         for (a, b) in zip(defaults.coefficients, streamed.coefficients) { XCTAssertEqual(a, b, accuracy: 1e-9) }
         XCTAssertEqual(defaults.trainingFingerprint, streamed.trainingFingerprint)
     }

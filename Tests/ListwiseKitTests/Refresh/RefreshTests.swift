@@ -90,7 +90,7 @@ final class RefreshTests: TemporaryFolderTestCase {
 
     func testRetrainKeepsTheModelThatValidatesBetter() async throws {
         let db = try importedCounty(properties: 600, seed: 12)
-        let good = try db.trainModel(TrainingSettings()).model
+        let good = try db.trainModel(.logistic).model
         var bad = good
         bad.coefficients = good.coefficients.map { -$0 }   // the ranking upside down: ROC AUC 1 − AUC
         let worse = bad
@@ -149,7 +149,8 @@ final class RefreshTests: TemporaryFolderTestCase {
         _ = try db.score(model: model, settings: ScoreSettings(asOfDay: DayNumber.parse("2025-12-31")!, modelFile: path("m.json")))
         let status = try db.status(modelFile: path("m.json"))
         XCTAssertEqual(status.counts.properties, 400)
-        XCTAssertEqual(status.drift.count, model.features.count)
+        XCTAssertEqual(status.drift.count, model.featureProfiles?.count)
+        XCTAssertEqual(status.drift.count, RawFeature.allCases.count)
         let tenure = status.drift.first { $0.feature == "tenure_years" }!
         XCTAssertLessThan(tenure.psi, Drift.threshold, "a year later, the same county: no major drift")
         // Home age moves by a year or more for every home between training and scoring dates.

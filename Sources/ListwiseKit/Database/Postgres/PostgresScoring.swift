@@ -11,6 +11,7 @@ extension PostgresStore {
         var scope: TerritoryDefinition?
         if let name = settings.territory { scope = try await territory(named: name).definition }
         let features = try model.rawFeatures()
+        let explainer = model.trees.map { TreeExplainer($0) }
         if features.contains(where: \.needsOwnerHistory), try await !hasOwnerHistory() {
             throw ListwiseError.usage("the model needs owners.csv features, but the database has no owners")
         }
@@ -39,7 +40,7 @@ extension PostgresStore {
                 var line = CopyLine(columns: 6)
                 try await streamFeatures(featureSettings, on: connection, chunkRows: settings.chunkRows) { chunk in
                     profileCounts?.add(chunk)
-                    let scored = try HomeScore.scores(of: chunk, model: model, features: features)
+                    let scored = try HomeScore.scores(of: chunk, model: model, features: features, explainer: explainer)
                     try await connection.copyFrom(table: "score_staging", columns: ["property_id", "probability", "on_market", "reason1", "reason2", "reason3"], logger: logger) { writer in
                         var buffer = ByteBuffer()
                         for score in scored {

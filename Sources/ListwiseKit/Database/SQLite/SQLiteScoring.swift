@@ -13,6 +13,7 @@ extension AppDatabase {
         let started = Date()
         let scope = try settings.territory.map { try territory(named: $0).definition }
         let features = try model.rawFeatures()
+        let explainer = model.trees.map { TreeExplainer($0) }
         if features.contains(where: \.needsOwnerHistory), try !read(Self.hasOwnerHistory(in:)) {
             throw ListwiseError.usage("the model needs owners.csv features, but the database has no owners")
         }
@@ -42,7 +43,7 @@ extension AppDatabase {
                 let readers = try startFeatureReaders(db, settings: featureSettings, workers: settings.workers,
                                                       chunkRows: settings.chunkRows) { chunk in
                     profileCounts?.add(chunk)
-                    return try HomeScore.scores(of: chunk, model: model, features: features)
+                    return try HomeScore.scores(of: chunk, model: model, features: features, explainer: explainer)
                 }
                 // A part's table is made when its first chunk comes (inside `forEach`, which stops
                 // the readers on any error).

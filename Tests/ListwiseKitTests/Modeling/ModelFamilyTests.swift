@@ -1,0 +1,158 @@
+// The two model families (SPEC §10) on a generated county: gbm's tree count and calibration and
+// auto's choice come from the inner split and never from the out-of-time validation; tree model
+// files round-trip, score as they evaluate, and logistic files of before still load.
+import Foundation
+import XCTest
+@testable import ListwiseKit
+
+final class ModelFamilyTests: TemporaryFolderTestCase {
+    /// Half of the homes now list 10 days after T: the out-of-time outcomes change, nothing before T does.
+    private func rewriteOutcomesAfter(_ model: LikelyToSellModel, in db: AppDatabase) throws {
+        let t = DayNumber.parse(model.validationAsOf)!
+        try db.write { db in
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO events (property_id, event_date, event_type, amount, rate)
+                SELECT property_id, ?, 'LISTING', -1, -1
+                FROM (SELECT property_id, row_number() OVER (ORDER BY property_id) AS n FROM properties) WHERE n % 2 = 0
+                """, arguments: [DayNumber.iso(t + 10)])
+        }
+    }
+
+    func testTreesAreStoppedAndCalibratedOnTheInnerSplitAndNeverSeeTheValidation() throws {
+        let db = try importedCounty(properties: 3000, seed: 21)
+        var settings = TrainingSettings()
+        settings.family = .gbm
+        let first = try db.trainModel(settings).model
+        XCTAssertEqual(first.modelFamily, .gbm)
+        XCTAssertEqual(first.formatVersion, LikelyToSellModel.treesFormatVersion)
+        let choice = try XCTUnwrap(first.familyChoice)
+        XCTAssertEqual(choice.requested, "gbm")
+        XCTAssertEqual(choice.innerTrainingAsOf, [first.trainingAsOf[0]], "fitted on the older training snapshot")
+        XCTAssertEqual(choice.innerValidationAsOf, first.trainingAsOf[1], "stopped on the newest training snapshot")
+        XCTAssertEqual(choice.trials.map(\.family), [.gbm])
+        let trees = try XCTUnwrap(first.trees)
+        XCTAssertEqual(trees.trees.count, choice.trials[0].trees, "refitted with the inner split's tree count")
+        XCTAssertGreaterThan(trees.trees.count, 0)
+        XCTAssertNil(trees.validationLogLoss, "the refit on every training snapshot has no validation")
+        XCTAssertEqual(trees.features, RawFeature.allCases.map(\.name))
+        let calibration = try XCTUnwrap(first.calibration)
+        XCTAssertGreaterThan(calibration.a, 0.3, "Platt keeps the trees' order")
+        XCTAssertGreaterThan(first.metrics.rocAUC, 0.6, "the generator's signal is learnable")
+        XCTAssertEqual(first.metrics.expectedPositives / first.metrics.positives, 1, accuracy: 0.25)
+        XCTAssertEqual(first.rows.training, choice.innerTrainingRows + choice.innerValidationRows)
+
+        try rewriteOutcomesAfter(first, in: db)
+        let second = try db.trainModel(settings).model
+        XCTAssertNotEqual(second.metrics.logLoss, first.metrics.logLoss, "the validation outcomes did change")
+        XCTAssertEqual(second.familyChoice, first.familyChoice, "early stopping does not depend on outcomes after T")
+        XCTAssertEqual(second.trees, first.trees)
+        XCTAssertEqual(second.calibration, first.calibration)
+        XCTAssertEqual(second.trainingFingerprint, first.trainingFingerprint)
+    }
+
+    func testAutoKeepsTheFamilyWithTheLowerInnerLogLossAndNeverSeesTheValidation() throws {
+        let db = try importedCounty(properties: 3000, seed: 22)
+        var settings = TrainingSettings()
+        XCTAssertEqual(settings.family, .auto, "auto is the default")
+        let first = try db.trainModel(settings).model
+        let choice = try XCTUnwrap(first.familyChoice)
+        XCTAssertEqual(choice.requested, "auto")
+        XCTAssertEqual(Set(choice.trials.map(\.family)), [.logistic, .gbm])
+        XCTAssertEqual(choice.chosen, choice.trials.min { $0.logLoss < $1.logLoss }!.family)
+        XCTAssertEqual(first.modelFamily, choice.chosen)
+        // Both families' inner figures are real fits: neither is a copy of the other.
+        XCTAssertNotEqual(choice.trials[0].logLoss, choice.trials[1].logLoss)
+
+        // The logistic inner trial is the fit --l2 auto would score for the same penalty.
+        var logisticOnly = settings
+        logisticOnly.family = .logistic
+        logisticOnly.penalty = .auto
+        logisticOnly.penaltyGrid = [1]
+        let tuned = try XCTUnwrap(try db.trainModel(logisticOnly).model.tuning)
+        XCTAssertEqual(choice.trials.first { $0.family == .logistic }!.logLoss, tuned.trials[0].logLoss, accuracy: 1e-12)
+
+        try rewriteOutcomesAfter(first, in: db)
+        let second = try db.trainModel(settings).model
+        XCTAssertNotEqual(second.metrics.logLoss, first.metrics.logLoss)
+        XCTAssertEqual(second.familyChoice, first.familyChoice, "the choice does not depend on outcomes after T")
+        XCTAssertEqual(second.trainingFingerprint, first.trainingFingerprint)
+
+        // Forcing each family gives the model auto would have kept for it.
+        for family in [ModelFamily.logistic, .gbm] {
+            var forced = settings
+            forced.family = family == .gbm ? .gbm : .logistic
+            let model = try db.trainModel(forced).model
+            XCTAssertEqual(model.modelFamily, family)
+            if family == choice.chosen { XCTAssertEqual(model.trainingFingerprint, second.trainingFingerprint) }
+        }
+    }
+
+    func testTreeModelFilesRoundTripAndScoreAsTheyEvaluate() throws {
+        let db = try importedCounty(properties: 2000, seed: 23)
+        var settings = TrainingSettings()
+        settings.family = .gbm
+        let model = try db.trainModel(settings).model
+        let file = path("trees.json")
+        try model.write(to: file)
+        let loaded = try LikelyToSellModel.load(path: file)
+        XCTAssertEqual(loaded, model)
+        let evaluated = try db.evaluateModel(loaded, asOfDay: nil)
+        XCTAssertEqual(evaluated.rocAUC, model.metrics.rocAUC, accuracy: 1e-12, "evaluate re-scores the validation snapshot")
+        XCTAssertEqual(evaluated.logLoss, model.metrics.logLoss, accuracy: 1e-12)
+
+        // Scoring (TreeSHAP tables: raw score = expected value + contributions) gives the
+        // probabilities of the plain tree walk, and reasons from the largest contributions.
+        let day = DayNumber.parse(model.validationAsOf)!
+        let table = try db.buildFeatures(FeatureSettings(asOfDays: [day], horizonDays: 365, marketRates: .standard,
+                                                         includeOnMarket: true))
+        let features = try loaded.rawFeatures()
+        let scored = try HomeScore.scores(of: table, model: loaded, features: features)
+        let plain = try loaded.probabilities(table)
+        XCTAssertEqual(scored.count, table.count)
+        for (score, p) in zip(scored, plain) { XCTAssertEqual(score.probability, p, accuracy: 1e-12) }
+        let trees = try XCTUnwrap(loaded.trees)
+        for row in stride(from: 0, to: table.count, by: 97) {
+            let (phi, _) = TreeSHAP.contributions(trees) { table.values[features[$0].rawValue][row] }
+            let expected = Reasons.top(phi) { Reasons.phrase(features[$0], table.values[features[$0].rawValue][row]) }
+            XCTAssertEqual(scored[row].reasons, expected, "row \(row)")
+        }
+        XCTAssertGreaterThan(scored.filter { $0.reasons.count == 3 }.count, scored.count / 2)
+
+        // A score run with the tree model: every home scored, probabilities as above.
+        let summary = try db.score(model: loaded, settings: ScoreSettings(asOfDay: day, modelFile: file))
+        XCTAssertEqual(summary.rows, table.count)
+        XCTAssertEqual(summary.expectedListings, zip(scored, plain).filter { !$0.0.onMarket }.reduce(0) { $0 + $1.1 }, accuracy: 1e-6)
+    }
+
+    func testLogisticFilesOfBeforeStillLoadAndTreeFilesNeedTheirVersion() throws {
+        let db = try importedCounty(properties: 1500, seed: 24)
+        var settings = TrainingSettings()
+        settings.family = .logistic
+        let model = try db.trainModel(settings).model
+        XCTAssertNil(model.family, "a logistic model without a family choice writes the file of before")
+        XCTAssertEqual(model.formatVersion, 1)
+        let file = path("logistic.json")
+        try model.write(to: file)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        for key in ["\"family\"", "\"trees\"", "\"calibration\"", "\"family_choice\""] { XCTAssertFalse(text.contains(key), key) }
+        let loaded = try LikelyToSellModel.load(path: file)
+        XCTAssertEqual(loaded.modelFamily, .logistic)
+        XCTAssertEqual(try db.evaluateModel(loaded, asOfDay: nil).rocAUC, model.metrics.rocAUC, accuracy: 1e-12)
+
+        // A gbm file claiming version 1, or with a broken tree, is a usage error.
+        settings.family = .gbm
+        var trees = try db.trainModel(settings).model
+        trees.formatVersion = 1
+        try trees.write(to: path("v1-trees.json"))
+        XCTAssertThrowsError(try LikelyToSellModel.load(path: path("v1-trees.json"))) { error in
+            XCTAssertEqual((error as? ListwiseError)?.exitCode, 2)
+        }
+        trees.formatVersion = 2
+        trees.trees!.trees[0].left[0] = 0
+        try trees.write(to: path("broken-trees.json"))
+        XCTAssertThrowsError(try LikelyToSellModel.load(path: path("broken-trees.json"))) { error in
+            XCTAssertEqual((error as? ListwiseError)?.exitCode, 2)
+            XCTAssertTrue("\(error)".contains("malformed"), "\(error)")
+        }
+    }
+}
