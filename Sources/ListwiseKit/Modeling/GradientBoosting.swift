@@ -265,10 +265,11 @@ public enum GradientBoosting {
     }
 }
 
-/// A fitted ensemble and, when it was early-stopped on validation rows, their raw scores at the
-/// kept tree count.
+/// A fitted ensemble, the raw scores of its training rows (all trees grown), and, when it was
+/// early-stopped on validation rows, their raw scores at the kept tree count.
 struct BoostingFit {
     var trees: BoostedTrees
+    var trainingScores: [Double]
     var validationScores: [Double]?
 }
 
@@ -360,10 +361,22 @@ private final class Booster {
             }
             if !grew { break }
         }
-        if validation != nil { trees.removeLast(trees.count - best.trees) }
+        var trainingScores = Array(UnsafeBufferPointer(start: scores, count: n))
+        if validation != nil, best.trees < trees.count {
+            // The training scores of the kept trees: the trees past the best taken off again.
+            for tree in trees[best.trees...] {
+                let binThresholds = tree.threshold.indices.map { node in
+                    tree.feature[node] < 0 ? -1 : bins.bounds[tree.feature[node]].firstIndex(of: tree.threshold[node])!
+                }
+                var negative = tree
+                negative.value = tree.value.map { -$0 }
+                trainingScores.withUnsafeMutableBufferPointer { applyBinned(negative, binThresholds, to: data, scores: $0.baseAddress!) }
+            }
+            trees.removeLast(trees.count - best.trees)
+        }
         let ensemble = BoostedTrees(features: features, baseScore: base, trees: trees, settings: settings,
                                     validationLogLoss: validation == nil ? nil : curve)
-        return BoostingFit(trees: ensemble, validationScores: validation == nil ? nil : bestScores)
+        return BoostingFit(trees: ensemble, trainingScores: trainingScores, validationScores: validation == nil ? nil : bestScores)
     }
 
     static func logLoss(_ y: [Double], _ scores: [Double]) -> Double {

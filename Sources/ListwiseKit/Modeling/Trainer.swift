@@ -70,6 +70,25 @@ public struct PenaltyTuning: Codable, Equatable, Sendable {
 public struct TrainingResult: Sendable {
     public var model: LikelyToSellModel
     public var warnings: [String]
+    /// Wall time of each step (features, inner split, fit, validation), for `train`'s summary.
+    public var phases: [TrainingPhase] = []
+}
+
+public struct TrainingPhase: Sendable, Equatable {
+    public var name: String
+    public var seconds: Double
+}
+
+/// Times the steps of a training run.
+struct PhaseClock {
+    private(set) var phases: [TrainingPhase] = []
+    private var last = Date()
+
+    mutating func mark(_ name: String) {
+        let now = Date()
+        phases.append(TrainingPhase(name: name, seconds: now.timeIntervalSince(last)))
+        last = now
+    }
 }
 
 /// The dates of a training run, from its settings and the data's last event day.
@@ -140,6 +159,7 @@ enum Training {
         let (validationDay, trainingDays) = (plan.validationDay, plan.trainingDays)
         let (innerTrainingDays, innerValidationDay, asOfDays) = (plan.innerTrainingDays, plan.innerValidationDay, plan.asOfDays)
         var warnings: [String] = []
+        var clock = PhaseClock()
         if data.marketRateCarried {
             warnings.append("an as-of date is past the end of the market-rate table: its last rate was carried forward")
         }
@@ -176,6 +196,7 @@ enum Training {
                                    innerTrainingRows: chosen.fitRows, innerValidationRows: chosen.validationRows,
                                    trials: chosen.trials, chosenL2: chosen.l2)
             l2 = chosen.l2
+            clock.mark("penalty on the inner split")
         }
 
         // The trees on the inner split: their count by early stopping, their calibration, and
@@ -185,12 +206,14 @@ enum Training {
         if settings.family != .logistic {
             let inner = try Self.innerTrees(data, features: features, settings: settings.boosting, fitRows: innerFitRows,
                                             validationRows: innerValidationRows, progress: progress)
+            clock.mark("trees on the inner split")
             var trials = [inner.trial]
             if settings.family == .auto {
                 let logistic = try tuning?.trials.first { $0.l2 == l2 }
                     ?? tunePenalty(data, features: features, grid: [l2], blockRows: settings.designBlockRows,
                                    fitRows: innerFitRows, validationRows: innerValidationRows, progress: progress).trials[0]
                 trials.insert(FamilyTrial(family: .logistic, logLoss: logistic.logLoss, rocAUC: logistic.rocAUC, trees: nil), at: 0)
+                if tuning == nil { clock.mark("logistic on the inner split") }
             }
             let chosen = trials.min { $0.logLoss < $1.logLoss }!.family
             familyChoice = FamilyChoice(requested: settings.family.rawValue, innerTrainingAsOf: innerTrainingDays.map(DayNumber.iso),
@@ -226,7 +249,11 @@ enum Training {
                 return values
             }, labels: trainingLabels, settings: boosting) { trees, _ in progress?("gbm: tree \(trees) of \(boosting.maxTrees)") }
             trainingLabels.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-            let p = try Self.treeProbabilities(fit.trees, innerTrees.calibration, on: data, mask: validationRows, features: features)
+            let calibration = PlattScaling.centred(slope: innerTrees.calibration.a, scores: fit.trainingScores, labels: trainingLabels)
+            clock.mark("fit")
+            let p = try Self.treeProbabilities(fit.trees, calibration, on: data, mask: validationRows, features: features)
+            let metrics = Metrics.evaluate(y: validationLabels, p: p)
+            clock.mark("validation")
             let model = LikelyToSellModel(
                 formatVersion: LikelyToSellModel.treesFormatVersion,
                 createdAt: AppDatabase.timestamp(Date()),
@@ -235,14 +262,14 @@ enum Training {
                 validationAsOf: DayNumber.iso(validationDay),
                 l2: boosting.l2, converged: true, iterations: fit.trees.trees.count,
                 features: [], intercept: 0, coefficients: [],
-                metrics: Metrics.evaluate(y: validationLabels, p: p),
+                metrics: metrics,
                 rows: rowCounts,
                 trainingFingerprint: Hex.string(hasher.finalize()),
                 notes: notes,
                 featureProfiles: profiles,
                 tuning: nil,
-                family: .gbm, trees: fit.trees, calibration: innerTrees.calibration, familyChoice: familyChoice)
-            return TrainingResult(model: model, warnings: warnings)
+                family: .gbm, trees: fit.trees, calibration: calibration, familyChoice: familyChoice)
+            return TrainingResult(model: model, warnings: warnings, phases: clock.phases)
         }
 
         progress?("design matrix: \(trainingLabels.count) x \(transforms.reduce(0) { $0 + $1.columns.count })")
@@ -251,6 +278,7 @@ enum Training {
         let fit = try LogisticRegression.fit(trainingDesign, trainingLabels, settings: LogisticSettings(l2: l2)) { step, deviance in
             progress?("IRLS step \(step): deviance \(String(format: "%.2f", deviance))")
         }
+        clock.mark("fit")
         // The one look at T: after every choice is made.
         let metrics = try Self.metrics(of: fit, on: data, mask: validationRows, labels: validationLabels, transforms: transforms,
                                        blockRows: settings.designBlockRows)
@@ -259,6 +287,7 @@ enum Training {
                 ? "the training data look separable: probabilities reach 0 or 1; use a larger --l2"
                 : "the fit did not converge in \(fit.iterations) iterations")
         }
+        clock.mark("validation")
         let model = LikelyToSellModel(
             formatVersion: LikelyToSellModel.formatVersion,
             createdAt: AppDatabase.timestamp(Date()),
@@ -274,11 +303,11 @@ enum Training {
             featureProfiles: profiles,
             tuning: tuning,
             family: familyChoice == nil ? nil : .logistic, familyChoice: familyChoice)
-        return TrainingResult(model: model, warnings: warnings)
+        return TrainingResult(model: model, warnings: warnings, phases: clock.phases)
     }
 
     /// The trees fitted on the older training snapshots, early-stopped on the newest one, with the
-    /// Platt calibration learned from that snapshot's scores.
+    /// Platt slope learned from that snapshot's scores (`calibration.b` is not used).
     struct InnerTrees {
         var fit: BoostingFit
         var calibration: PlattScaling
@@ -288,9 +317,7 @@ enum Training {
     }
 
     /// Fits the trees on `fitRows`, stops on `validationRows` (the newest training snapshot, never
-    /// T), and calibrates on it. The inner log loss compared with the logistic model's is
-    /// cross-fitted: Platt learned on the even rows scores the odd ones and the other way round, so
-    /// that the calibration is not judged on the rows it was fitted on.
+    /// T), and learns the calibration's slope there (its intercept is set on the final fit's rows).
     private static func innerTrees(_ data: TrainingRows, features: [RawFeature], settings: BoostingSettings, fitRows: [Bool],
                                    validationRows: [Bool], progress: ((String) -> Void)?) throws -> InnerTrees {
         let fitLabels = data.labels(fitRows)
@@ -306,13 +333,18 @@ enum Training {
                 progress?("gbm inner split: tree \(trees), inner log loss \(String(format: "%.5f", loss ?? .nan))")
             }
         let scores = fit.validationScores!
-        let calibration = try PlattScaling.fit(scores: scores, labels: validationLabels)
+        // The slope from the newest snapshot; the intercept centred on the rows the trees were
+        // fitted on (`PlattScaling`). The inner log loss for `auto`: slopes cross-fitted (even rows
+        // score the odd ones and the other way round).
+        let slope = try PlattScaling.fit(scores: scores, labels: validationLabels).a
         var p = [Double](repeating: 0, count: scores.count)
         for fold in 0..<2 {
             let train = scores.indices.filter { $0 % 2 != fold }
-            let platt = try PlattScaling.fit(scores: train.map { scores[$0] }, labels: train.map { validationLabels[$0] })
+            let a = try PlattScaling.fit(scores: train.map { scores[$0] }, labels: train.map { validationLabels[$0] }).a
+            let platt = PlattScaling.centred(slope: a, scores: fit.trainingScores, labels: fitLabels)
             for i in scores.indices where i % 2 == fold { p[i] = platt.probability(scores[i]) }
         }
+        let calibration = PlattScaling(a: slope, b: 0)
         let metrics = Metrics.evaluate(y: validationLabels, p: p)
         return InnerTrees(fit: fit, calibration: calibration,
                           trial: FamilyTrial(family: .gbm, logLoss: metrics.logLoss, rocAUC: metrics.rocAUC, trees: fit.trees.trees.count),

@@ -50,6 +50,23 @@ final class ModelFamilyTests: TemporaryFolderTestCase {
         XCTAssertEqual(second.trainingFingerprint, first.trainingFingerprint)
     }
 
+    /// The trees' calibration keeps the inner split's slope and moves the intercept until the mean
+    /// probability over the given rows is their base rate (the logistic model's own property).
+    func testCentredPlattScalingKeepsTheSlopeAndMatchesTheBaseRate() {
+        var random = SplitMix64(seed: 7)
+        let scores = (0..<5000).map { _ in Double(random.next() >> 11) / Double(1 << 53) * 6 - 4 }
+        let labels = scores.map { s in Double(random.next() >> 11) / Double(1 << 53) < 1 / (1 + exp(-(0.8 * s - 1.5))) ? 1.0 : 0 }
+        for slope in [0.5, 1.0, 1.7] {
+            let platt = PlattScaling.centred(slope: slope, scores: scores, labels: labels)
+            XCTAssertEqual(platt.a, slope)
+            let expected = scores.reduce(0) { $0 + platt.probability($1) }
+            XCTAssertEqual(expected, labels.reduce(0, +), accuracy: 1e-8)
+        }
+        // The logistic regression of labels on scores is already centred: the same intercept.
+        let fitted = try! PlattScaling.fit(scores: scores, labels: labels)
+        XCTAssertEqual(PlattScaling.centred(slope: fitted.a, scores: scores, labels: labels).b, fitted.b, accuracy: 1e-6)
+    }
+
     func testAutoKeepsTheFamilyWithTheLowerInnerLogLossAndNeverSeesTheValidation() throws {
         let db = try importedCounty(properties: 3000, seed: 22)
         var settings = TrainingSettings()

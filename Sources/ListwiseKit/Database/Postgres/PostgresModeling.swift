@@ -4,6 +4,7 @@ import Foundation
 
 extension PostgresStore {
     public func trainModel(_ settings: TrainingSettings, progress: ((String) -> Void)? = nil) async throws -> TrainingResult {
+        let started = Date()
         let plan = try TrainingPlan(settings, dataEnd: try await lastEventDay())
         progress?("building features for \(plan.asOfDays.map(DayNumber.iso).joined(separator: ", "))")
         let rows = try TrainingRows()
@@ -17,7 +18,10 @@ extension PostgresStore {
         } catch {
             throw describe(error)
         }
-        return try Training.fit(rows, plan: plan, settings: settings, progress: progress)
+        let features = TrainingPhase(name: "features", seconds: Date().timeIntervalSince(started))
+        var result = try Training.fit(rows, plan: plan, settings: settings, progress: progress)
+        result.phases.insert(features, at: 0)
+        return result
     }
 
     public func evaluateModel(_ model: LikelyToSellModel, asOfDay: Int?, marketRates: MarketRates = .standard) async throws -> ModelMetrics {

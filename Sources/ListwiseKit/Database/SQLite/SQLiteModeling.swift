@@ -45,6 +45,7 @@ extension AppDatabase {
     /// Builds the snapshots' features, chooses the penalty on the inner split when asked, fits
     /// on every training snapshot, validates once out of time at T, and returns the model.
     public func trainModel(_ settings: TrainingSettings, progress: ((String) -> Void)? = nil) throws -> TrainingResult {
+        let started = Date()
         let plan = try TrainingPlan(settings, dataEnd: try lastEventDay())
         progress?("building features for \(plan.asOfDays.map(DayNumber.iso).joined(separator: ", "))")
         let rows = try TrainingRows()
@@ -63,7 +64,10 @@ extension AppDatabase {
             try rows.append(chunk, part: part)
             progress?("features (\(plan.asOfDays.count) snapshots): \(rows.count) rows")
         }
-        return try Training.fit(rows, plan: plan, settings: settings, progress: progress)
+        let features = TrainingPhase(name: "features", seconds: Date().timeIntervalSince(started))
+        var result = try Training.fit(rows, plan: plan, settings: settings, progress: progress)
+        result.phases.insert(features, at: 0)
+        return result
     }
 
     /// Re-scores a labelled snapshot with `model` and returns the metrics.
