@@ -84,7 +84,10 @@ public struct LikelyToSellModel: Codable, Equatable, Sendable {
     public func probabilities(_ table: FeatureTable) throws -> [Double] {
         if modelFamily == .gbm, let trees, let calibration {
             let columns = try rawFeatures().map { table.values[$0.rawValue] }
-            return (0..<table.count).map { row in calibration.probability(trees.rawScore { columns[$0][row] }) }
+            let pointers = columns.map { column in column.withUnsafeBufferPointer { $0.baseAddress! } }
+            return withExtendedLifetime(columns) {
+                trees.rawScores(columns: pointers, count: table.count).map(calibration.probability)
+            }
         }
         let design = try DesignMatrix.build(table, transforms: features, rows: Array(0..<table.count))
         let eta = try BLAS.multiply(design, coefficients)

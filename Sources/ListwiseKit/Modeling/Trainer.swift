@@ -356,10 +356,18 @@ enum Training {
                                           features: [RawFeature]) throws -> [Double] {
         var p: [Double] = []
         let offsets = features.map(\.rawValue)
+        var compact: [Double] = []
         try data.forEachBlock { block, raw in
-            for i in 0..<block.rows where mask[block.first + i] {
-                p.append(calibration.probability(trees.rawScore { raw[offsets[$0] * block.rows + i] }))
+            // The block's rows in the mask, column by column.
+            let rows = (0..<block.rows).filter { mask[block.first + $0] }
+            guard !rows.isEmpty else { return }
+            compact.removeAll(keepingCapacity: true)
+            for offset in offsets { for i in rows { compact.append(raw[offset * block.rows + i]) } }
+            let scores = compact.withUnsafeBufferPointer { compact in
+                trees.rawScores(columns: offsets.indices.map { compact.baseAddress! + $0 * rows.count }, count: rows.count,
+                                threads: trees.settings.threads)
             }
+            p += scores.map(calibration.probability)
         }
         return p
     }

@@ -87,6 +87,36 @@ final class GradientBoostingTests: XCTestCase {
         }
     }
 
+    /// Leaves large enough for the two-thread partition (50k rows) and histograms (20k): the same
+    /// trees and covers as one thread.
+    func testTwoThreadsSplitLargeLeavesTheSameWay() throws {
+        var random = SplitMix64(seed: 11)
+        func uniform() -> Double { Double(random.next() >> 11) / Double(1 << 53) }
+        let n = 120_000
+        let columns = (0..<5).map { f in (0..<n).map { _ in f == 4 && uniform() < 0.2 ? Double.nan : (uniform() * 40).rounded() } }
+        let labels = (0..<n).map { i -> Double in
+            let x4 = columns[4][i].isNaN ? 30 : columns[4][i]
+            let eta = 0.08 * columns[0][i] - 0.05 * columns[1][i] + (columns[2][i] > 20 && x4 > 10 ? 1 : 0) - 2.5
+            return uniform() < 1 / (1 + exp(-eta)) ? 1 : 0
+        }
+        var settings = BoostingSettings()
+        settings.maxTrees = 6
+        settings.threads = 1
+        let one = try GradientBoosting.fit(features: ["a", "b", "c", "d", "e"], training: columns, labels: labels, settings: settings)
+        settings.threads = 2
+        let two = try GradientBoosting.fit(features: ["a", "b", "c", "d", "e"], training: columns, labels: labels, settings: settings)
+        XCTAssertEqual(one.trees.count, 6)
+        for (a, b) in zip(one.trees, two.trees) {
+            XCTAssertEqual(a.feature, b.feature)
+            XCTAssertEqual(a.threshold, b.threshold)
+            XCTAssertEqual(a.defaultLeft, b.defaultLeft)
+            XCTAssertEqual(a.cover, b.cover)
+            for (u, v) in zip(a.value, b.value) { XCTAssertEqual(u, v, accuracy: 1e-12) }
+        }
+        XCTAssertEqual(one.trees[0].cover[0], Double(n))
+        XCTAssertTrue(one.trees[0].feature.contains(4), "the feature with missing values is used")
+    }
+
     func testTreeSHAPOfTheFirstTreeIsLightGBMsContributions() throws {
         let data = try load()
         var model = try fit(data)
