@@ -197,6 +197,20 @@ final class GradientBoostingTests: XCTestCase {
                 let reference = TreeSHAP.contributions(model, row(data.test, 10 + i)).phi
                 for f in 0..<6 { XCTAssertEqual(phi[i * 6 + f], reference[f], accuracy: 1e-10, "row \(10 + i) feature \(f), \(leaves) leaves") }
             }
+            // The same rows again: the patterns met are now looked up, with the same numbers.
+            let patterns = explainer.cache.patterns
+            if leaves == 31 {
+                XCTAssertGreaterThan(patterns, 0)
+                XCTAssertLessThan(patterns, 300 * explainer.tabledTrees, "rows share patterns")
+            } else {
+                XCTAssertEqual(patterns, 0, "trees of more than 64 splits are not cached")
+            }
+            var again = [Double](repeating: 0, count: 300 * 6)
+            withExtendedLifetime(data) {
+                again.withUnsafeMutableBufferPointer { explainer.add(rows: 10..<310, columns: columns, into: $0.baseAddress!, scratch: scratch) }
+            }
+            XCTAssertEqual(again, phi)
+            XCTAssertEqual(explainer.cache.patterns, patterns)
             let x = (0..<6).map { data.test.x[$0][5] }
             var one = [Double](repeating: 0, count: 6)
             x.withUnsafeBufferPointer { x in one.withUnsafeMutableBufferPointer { explainer.add(x.baseAddress!, into: $0.baseAddress!, scratch: scratch) } }
