@@ -225,17 +225,24 @@ struct TreeExplainer: @unchecked Sendable {
                     keys.update(repeating: 0, count: rows)
                     for (bit, node) in tree.nodes.enumerated() {
                         let decision = decisions + node * stride
-                        for r in 0..<rows { keys[r] |= UInt64(unsafeBitCast(decision[r], to: UInt8.self)) << UInt64(bit) }
+                        for r in 0..<rows { keys[r] |= UInt64(unsafeBitCast(decision[r], to: UInt8.self)) &<< UInt64(bit) }
                     }
                 }
                 var missCount = 0
-                for r in 0..<rows {
-                    if cached, let entry = shard.index[t][keys[r]] {
-                        let values = shard.values + shard.start[t] + Int(entry) * treeWidth
-                        for k in 0..<treeWidth { phi[r * width + Int(tree.features[k])] += values[k] }
-                    } else {
-                        misses[missCount] = Int32(r)
-                        missCount += 1
+                do {
+                    // A local reference for the lookups, released before the inserts below (which
+                    // would otherwise copy the dictionary).
+                    let index = shard.index[t], values = shard.values + shard.start[t]
+                    tree.features.withUnsafeBufferPointer { features in
+                        for r in 0..<rows {
+                            if cached, let entry = index[keys[r]] {
+                                let row = values + Int(entry) * treeWidth, target = phi + r * width
+                                for k in 0..<treeWidth { target[Int(features[k])] += row[k] }
+                            } else {
+                                misses[missCount] = Int32(r)
+                                missCount += 1
+                            }
+                        }
                     }
                 }
                 guard missCount > 0 else { continue }
