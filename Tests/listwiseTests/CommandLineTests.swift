@@ -197,6 +197,10 @@ final class CommandLineTests: XCTestCase {
             XCTAssertNotNil(object[key], key)
         }
         XCTAssertEqual((object["lift_by_decile"] as? [Any])?.count, 10)
+        let file = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("m.json")))) as? [String: Any])
+        XCTAssertEqual(object["family"] as? String, (file["family"] as? String) ?? "logistic", "auto's choice, as the file says")
+        let table = try run(["evaluate", "--db", db, "--model", path("m.json")])
+        XCTAssertTrue(table.stdout.contains("(\(object["family"] as? String ?? "")"), table.stdout)
 
         let features = try run(["features", "--db", db, "--as-of", "2023-06-30"])
         XCTAssertEqual(features.status, 0, features.stderr)

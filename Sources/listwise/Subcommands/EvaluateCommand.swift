@@ -8,7 +8,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         commandName: "evaluate",
         abstract: "Evaluate a model file on a labelled as-of snapshot.",
         discussion: """
-            Reads the database and the model file; prints ROC AUC, PR AUC, log loss, Brier, lift, capture and calibration by decile to stdout (a table, or JSON with --format json).
+            Reads the database and the model file (either family: logistic or gbm); prints the model's family, ROC AUC, PR AUC, log loss, Brier, lift, capture and calibration by decile to stdout (a table, or JSON with --format json).
 
             Example:
               listwise evaluate --model Models/sample.json --as-of 2024-12-31 --format json
@@ -43,12 +43,14 @@ struct EvaluateCommand: AsyncParsableCommand {
             object["lift_by_decile"] = deciles.map { ["decile": $0["decile"]!, "lift": $0["lift"]!, "cumulative_capture": $0["cumulative_capture"]!] }
             object["calibration"] = deciles.map { ["decile": $0["decile"]!, "mean_predicted": $0["mean_predicted"]!, "observed_rate": $0["observed_rate"]!, "rows": $0["rows"]!] }
             object["model"] = model
+            object["family"] = loaded.modelFamily.rawValue
             object["as_of"] = date
             object["horizon_days"] = loaded.horizonDays
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             FileHandle.standardOutput.write(data + Data("\n".utf8))
         case .table:
-            print(MetricsReport.text(metrics, title: "\(model) at \(date), horizon \(loaded.horizonDays) days:"))
+            let family = loaded.trees.map { "gbm, \($0.trees.count) trees" } ?? "logistic"
+            print(MetricsReport.text(metrics, title: "\(model) (\(family)) at \(date), horizon \(loaded.horizonDays) days:"))
         }
     }
 }
