@@ -229,14 +229,17 @@ struct FeatureBins: Equatable {
         return UInt8(low)
     }
 
-    /// Rows given column by column (`columns[f][i]`), binned row-major.
-    func bin(_ columns: [[Double]]) -> BinnedRows {
-        let width = columns.count, n = columns.first?.count ?? 0
-        var bins = [UInt8](repeating: 0, count: n * width)
-        for (f, column) in columns.enumerated() {
-            for i in 0..<n { bins[i * width + f] = bin(column[i], feature: f) }
+    /// Writes the bins of `values` (feature `feature`'s value of each row) into column `column` of
+    /// `rows`, the binary searches split across `threads`.
+    func bin(_ values: [Double], feature: Int, into rows: inout BinnedRows, column: Int, threads: Int) {
+        let width = rows.featureCount
+        rows.bins.withUnsafeMutableBufferPointer { bins in
+            values.withUnsafeBufferPointer { values in
+                parallelRanges(values.count, threads) { range in
+                    for i in range { bins[i * width + column] = bin(values[i], feature: feature) }
+                }
+            }
         }
-        return BinnedRows(bins: bins, rows: n, featureCount: width)
     }
 }
 
@@ -299,26 +302,13 @@ public enum GradientBoosting {
             }
             let learned = FeatureBins.learn([values], maxBins: settings.maxBins, seed: settings.seed &+ UInt64(f))
             bounds.append(learned.bounds[0])
-            // Binary searches over the bounds: split across the threads.
-            data.bins.withUnsafeMutableBufferPointer { bins in
-                values.withUnsafeBufferPointer { values in
-                    parallelRanges(n, settings.threads) { range in
-                        for i in range { bins[i * width + f] = learned.bin(values[i], feature: 0) }
-                    }
-                }
-            }
+            learned.bin(values, feature: 0, into: &data, column: f, threads: settings.threads)
             if let validationColumn, valid != nil {
                 let values = try validationColumn(f)
                 guard values.count == valid!.rows else {
                     throw LinearAlgebraError.dimensionMismatch("feature \(features[f]): \(values.count) validation values for \(valid!.rows) labels")
                 }
-                valid!.bins.withUnsafeMutableBufferPointer { bins in
-                    values.withUnsafeBufferPointer { values in
-                        parallelRanges(values.count, settings.threads) { range in
-                            for i in range { bins[i * width + f] = learned.bin(values[i], feature: 0) }
-                        }
-                    }
-                }
+                learned.bin(values, feature: 0, into: &valid!, column: f, threads: settings.threads)
             }
         }
         if validationColumn == nil { valid = nil }
@@ -390,6 +380,7 @@ private final class Booster {
         var validScores = validation.map { [Double](repeating: base, count: $0.rows) } ?? []
         var curve: [Double] = []
         var trees: [RegressionTree] = []
+        var treeBinThresholds: [[Int]] = []   // each tree's node thresholds in bins, as grown
         // The base score alone is the first candidate: trees are kept only while they help.
         var best = (loss: validationLabels.map { Self.logLoss($0, validScores) } ?? .infinity, trees: 0)
         var bestScores: [Double]? = validation == nil ? nil : validScores
@@ -415,6 +406,7 @@ private final class Booster {
                 for i in 0..<n { rows.append(Int32(i)) }
             }
             let (tree, binThresholds, leafRows) = grow(rows: &rows)
+            treeBinThresholds.append(binThresholds)
             let grew = tree.nodeCount > 1
             // Scores of every training row, then of the validation rows. Without subsampling each
             // row sits in one leaf's share of `rows`: adding the leaf values there costs one write
@@ -447,10 +439,7 @@ private final class Booster {
         var trainingScores = Array(UnsafeBufferPointer(start: scores, count: n))
         if validation != nil, best.trees < trees.count {
             // The training scores of the kept trees: the trees past the best taken off again.
-            for tree in trees[best.trees...] {
-                let binThresholds = tree.threshold.indices.map { node in
-                    tree.feature[node] < 0 ? -1 : bins.bounds[tree.feature[node]].firstIndex(of: tree.threshold[node])!
-                }
+            for (tree, binThresholds) in zip(trees[best.trees...], treeBinThresholds[best.trees...]) {
                 var negative = tree
                 negative.value = tree.value.map { -$0 }
                 trainingScores.withUnsafeMutableBufferPointer { applyBinned(negative, binThresholds, to: data, scores: $0.baseAddress!) }

@@ -249,7 +249,7 @@ enum Training {
                 return values
             }, labels: trainingLabels, settings: boosting) { trees, _ in progress?("gbm: tree \(trees) of \(boosting.maxTrees)") }
             trainingLabels.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-            let calibration = PlattScaling.centred(slope: innerTrees.calibration.a, scores: fit.trainingScores, labels: trainingLabels)
+            let calibration = PlattScaling.centred(slope: innerTrees.calibrationSlope, scores: fit.trainingScores, labels: trainingLabels)
             clock.mark("fit")
             let p = try Self.treeProbabilities(fit.trees, calibration, on: data, mask: validationRows, features: features)
             let metrics = Metrics.evaluate(y: validationLabels, p: p)
@@ -307,10 +307,10 @@ enum Training {
     }
 
     /// The trees fitted on the older training snapshots, early-stopped on the newest one, with the
-    /// Platt slope learned from that snapshot's scores (`calibration.b` is not used).
+    /// Platt slope learned from that snapshot's scores.
     struct InnerTrees {
         var fit: BoostingFit
-        var calibration: PlattScaling
+        var calibrationSlope: Double
         var trial: FamilyTrial
         var fitRows: Int
         var validationRows: Int
@@ -344,9 +344,8 @@ enum Training {
             let platt = PlattScaling.centred(slope: a, scores: fit.trainingScores, labels: fitLabels)
             for i in scores.indices where i % 2 == fold { p[i] = platt.probability(scores[i]) }
         }
-        let calibration = PlattScaling(a: slope, b: 0)
         let metrics = Metrics.evaluate(y: validationLabels, p: p)
-        return InnerTrees(fit: fit, calibration: calibration,
+        return InnerTrees(fit: fit, calibrationSlope: slope,
                           trial: FamilyTrial(family: .gbm, logLoss: metrics.logLoss, rocAUC: metrics.rocAUC, trees: fit.trees.trees.count),
                           fitRows: fitLabels.count, validationRows: validationLabels.count)
     }
