@@ -83,7 +83,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
-            exclude: ["Modeling/Fixtures", "Features/Fixtures", "Export/Fixtures"]  // read by path (#filePath), not bundled
+            exclude: ["Modeling/Fixtures", "Features/Fixtures", "Export/Fixtures", "Campaigns/Fixtures"]  // read by path (#filePath), not bundled
         ),
         .testTarget(
             name: "ListwiseServerTests",

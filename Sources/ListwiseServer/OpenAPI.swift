@@ -156,7 +156,8 @@ enum OpenAPIDocument {
           "Campaign": {"type": "object", "required": ["name", "created_at", "exports", "channels", "rows", "prospects"], "properties": {
             "name": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"}, "exports": {"type": "integer"},
             "channels": {"type": "array", "items": {"type": "string"}}, "rows": {"type": "integer"}, "prospects": {"type": "integer"},
-            "last_export_at": {"type": "string", "format": "date-time"}}},
+            "last_export_at": {"type": "string", "format": "date-time"}, "held_out": {"type": "integer"},
+            "holdout_percent": {"type": "integer", "minimum": 1, "maximum": 90}}},
           "CampaignList": {"type": "object", "required": ["campaigns"], "properties": {"campaigns": {"type": "array", "items": {"$ref": "#/components/schemas/Campaign"}}}},
           "Export": {"type": "object", "required": ["id", "campaign", "channel", "run_id", "selection", "exported_at", "rows", "prospects"], "properties": {
             "id": {"type": "integer"}, "campaign": {"type": "string"}, "channel": {"type": "string", "enum": ["mail", "email", "ads"]},
@@ -168,7 +169,10 @@ enum OpenAPIDocument {
               "top": {"type": "integer", "minimum": 1}, "top_percent": {"type": "number", "exclusiveMinimum": 0, "maximum": 100},
               "min_probability": {"type": "number", "minimum": 0, "maximum": 1}, "run": {"type": "integer", "minimum": 1},
               "exclude_contacted_within": {"type": "integer", "minimum": 0}, "include_on_market": {"type": "boolean"},
-              "ads_format": {"type": "string", "enum": ["meta", "google"]}, "format": {"type": "string", "enum": ["csv", "jsonl"]}}}
+              "ads_format": {"type": "string", "enum": ["meta", "google"]}, "format": {"type": "string", "enum": ["csv", "jsonl"]},
+              "holdout_percent": {"type": "integer", "minimum": 1, "maximum": 90,
+                "description": "Hold out this percent of the eligible households or people as the campaign's control group (SPEC §11)."},
+              "holdout_seed": {"type": "integer", "minimum": 0, "maximum": 2147483647}}}
         }
       }
     }

@@ -172,9 +172,12 @@ struct ExportRequest: Decodable {
     var includeOnMarket: Bool?
     var adsFormat: String?
     var format: String?
+    var holdoutPercent: Int?
+    var holdoutSeed: Int?
 
     enum CodingKeys: String, CodingKey {
         case channel, campaign, top, topPercent = "top_percent", minProbability = "min_probability", run
         case excludeContactedWithin = "exclude_contacted_within", includeOnMarket = "include_on_market", adsFormat = "ads_format", format
+        case holdoutPercent = "holdout_percent", holdoutSeed = "holdout_seed"
     }
 }

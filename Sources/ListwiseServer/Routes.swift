@@ -238,6 +238,15 @@ struct DataRoutes: Sendable {
             settings.excludeContactedWithinDays = days
         }
         settings.includeOnMarket = options.includeOnMarket ?? false
+        if let percent = options.holdoutPercent, !HoldoutRequest.percentRange.contains(percent) {
+            throw APIProblem.badParameter("holdout_percent", "holdout_percent must be a whole percent from 1 to 90")
+        }
+        if let seed = options.holdoutSeed, !HoldoutRequest.seedRange.contains(seed) {
+            throw APIProblem.badParameter("holdout_seed", "holdout_seed must be from 0 to \(HoldoutRequest.seedRange.upperBound)")
+        }
+        if options.holdoutPercent != nil || options.holdoutSeed != nil {
+            settings.holdout = HoldoutRequest(percent: options.holdoutPercent, seed: options.holdoutSeed)
+        }
         if let format = options.format {
             guard let value = ExportFileFormat(rawValue: format) else { throw APIProblem.badParameter("format", "format must be csv or jsonl") }
             settings.format = value

@@ -12,7 +12,7 @@ struct ListwiseCommand: AsyncParsableCommand {
             Exit codes: 0 ok, 1 runtime failure, 2 usage or bad input, 3 lock held. The database is ./listwise.db unless --db or LISTWISE_DB says otherwise.
             """,
         version: "0.1.0",
-        subcommands: [ImportCommand.self, TrainCommand.self, EvaluateCommand.self, FeaturesCommand.self, TerritoryCommand.self, ScoreCommand.self, ScoresCommand.self, ReportCommand.self, ExportCommand.self, SuppressCommand.self, CampaignsCommand.self, APIKeyCommand.self, WebhookCommand.self, ServeCommand.self, RefreshCommand.self, StatusCommand.self, DbCommand.self, SampleCommand.self]
+        subcommands: [ImportCommand.self, TrainCommand.self, EvaluateCommand.self, FeaturesCommand.self, TerritoryCommand.self, ScoreCommand.self, ScoresCommand.self, ReportCommand.self, ExportCommand.self, SuppressCommand.self, CampaignsCommand.self, CampaignCommand.self, APIKeyCommand.self, WebhookCommand.self, ServeCommand.self, RefreshCommand.self, StatusCommand.self, DbCommand.self, SampleCommand.self]
     )
 
     /// Runs the command and maps every error to its exit code (SPEC §6): user mistakes print one

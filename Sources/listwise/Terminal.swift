@@ -47,16 +47,3 @@ enum Terminal {
         write("\r\u{1B}[2K")
     }
 }
-
-extension Int {
-    /// 1234567 → "1,234,567".
-    var grouped: String {
-        let digits = String(magnitude)
-        var out = ""
-        for (i, ch) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(ch)
-        }
-        return (self < 0 ? "-" : "") + out
-    }
-}

@@ -592,6 +592,57 @@ final class CommandLineTests: XCTestCase {
         XCTAssertFalse(result.stderr.contains("SQLite error"), result.stderr)
     }
 
+    func testAMeasuredCampaignFromTheExportToItsResults() throws {
+        let db = path("measured.db")
+        let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Models/sample.json").path
+        XCTAssertEqual(try run(["sample", "--properties", "1500", "--seed", "8", "--out", path("county")]).status, 0)
+        XCTAssertEqual(try run(["import", path("county"), "--db", db]).status, 0)
+        // The list of the end of 2024; the county's 2025 events are its aftermath.
+        let score = try run(["score", "--db", db, "--model", model, "--as-of", "2024-12-31"])
+        XCTAssertEqual(score.status, 0, score.stderr)
+        let export = try run(["export", "--db", db, "--run", "1", "--channel", "mail", "--campaign", "spring", "--top-percent", "100",
+                              "--holdout", "20", "--holdout-seed", "3", "--out", path("spring.csv")])
+        XCTAssertEqual(export.status, 0, export.stderr)
+        XCTAssertTrue(export.stderr.contains("held out (control group, 20 % by tier, seed 3): "), export.stderr)
+        let rows = try String(contentsOfFile: path("spring.csv"), encoding: .utf8).split(separator: "\n").count - 1
+
+        let table = try run(["campaign", "results", "spring", "--db", db])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertTrue(table.stdout.hasPrefix("campaign spring: list as of 2024-12-31"), table.stdout)
+        for words in ["contacted", "held out", "ratio (95 % CI)", "Wilson"] { XCTAssertTrue(table.stdout.contains(words), words) }
+        let json = try run(["campaign", "results", "spring", "--db", db, "--format", "json", "--as-of", "2025-06-30"])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(object["elapsed_days"] as? Int, 181)
+        XCTAssertEqual(object["holdout_percent"] as? Int, 20)
+        let all = try XCTUnwrap((object["tiers"] as? [[String: Any]])?.last)
+        XCTAssertEqual(all["tier"] as? String, "all")
+        let contacted = try XCTUnwrap(all["contacted"] as? [String: Any]), heldOut = try XCTUnwrap(all["held_out"] as? [String: Any])
+        XCTAssertGreaterThan(heldOut["homes"] as? Int ?? 0, 0)
+        // 20 % held out: about four contacted homes to one held out (households and homes differ a little).
+        let ratio = Double(contacted["homes"] as? Int ?? 0) / Double(heldOut["homes"] as? Int ?? 1)
+        XCTAssertTrue((3.5...4.5).contains(ratio), "\(ratio)")
+        XCTAssertGreaterThan(rows, 1000)
+        XCTAssertNotNil(object["verdict"] as? String)
+
+        let campaigns = try run(["campaigns", "--db", db, "--format", "jsonl"])
+        XCTAssertTrue(campaigns.stdout.contains("\"holdout_percent\":20"), campaigns.stdout)
+
+        for (arguments, words) in [(["--holdout", "0"], "--holdout"), (["--holdout", "95"], "--holdout"), (["--holdout", "10"], "holds out 20 %")] {
+            let bad = try run(["export", "--db", db, "--run", "1", "--channel", "email", "--campaign", "spring", "--top", "10"] + arguments)
+            XCTAssertEqual(bad.status, 2, "\(arguments): \(bad.stderr)")
+            XCTAssertTrue(bad.stderr.contains(words), bad.stderr)
+        }
+        let unknown = try run(["campaign", "results", "nope", "--db", db])
+        XCTAssertEqual(unknown.status, 2, unknown.stderr)
+        XCTAssertEqual(unknown.stderr.split(separator: "\n").count, 1, unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("no campaign named nope"), unknown.stderr)
+        let badDate = try run(["campaign", "results", "spring", "--as-of", "2025-13-01", "--db", db])
+        XCTAssertEqual(badDate.status, 2, badDate.stderr)
+        XCTAssertTrue(badDate.stderr.contains("--as-of must be a date"), badDate.stderr)
+    }
+
     func testReadmeDemoGoesFromTheSampleToAReportAndAMailList() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let (status, stderr) = try runProgram("/bin/bash", [root.appendingPathComponent("Data/demo.sh").path, path("demo")],
@@ -617,7 +668,7 @@ final class CommandLineTests: XCTestCase {
         let status = try run(["status", "--db", url, "--format", "json"])
         XCTAssertEqual(status.status, 0, status.stderr)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
-        XCTAssertEqual(json["migrations"] as? [String], ["v1-schema", "v2-drop-home-foreign-keys", "v3-api-keys", "v4-data-api", "v5-webhooks"])
+        XCTAssertEqual(json["migrations"] as? [String], ["v1-schema", "v2-drop-home-foreign-keys", "v3-api-keys", "v4-data-api", "v5-webhooks", "v6-campaign-holdouts"])
         XCTAssertEqual((json["counts"] as? [String: Int])?["properties"], 0)
         XCTAssertEqual(json["webhooks"] as? [String: Int], ["endpoints": 0, "pending_deliveries": 0, "failed_deliveries": 0])
         XCTAssertFalse(status.stdout.contains("password"))

@@ -43,6 +43,11 @@ public protocol Store: Sendable {
     func status(modelFile: String?, now: Date) async throws -> StatusReport
     func territoryReport(territory: String?, runID: Int64?) async throws -> TerritoryReport
     func campaigns() async throws -> [CampaignSummary]
+    /// Campaign `name`'s contacted and held-out homes and their LISTING and SALE events after the
+    /// list's as-of date, up to `asOfDay` (default: the newest event) (SPEC §11).
+    func campaignResults(_ name: String, asOfDay: Int?) async throws -> CampaignResults
+    /// Campaigns that hold out, newest export first (of runs of `territory` when given).
+    func measuredCampaigns(territory: String?) async throws -> [String]
     /// Adds an opt-out file's emails, phones and addresses (validated whole) to the suppressions.
     func suppress(file path: String, now: Date) async throws -> SuppressSummary
 

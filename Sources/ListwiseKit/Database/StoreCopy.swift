@@ -47,11 +47,11 @@ public enum StoreCopy {
                     let columns = try syncRead(snapshot) { try sqliteColumns($0, table) }
                     // The server's history carries each prospect's home (its distribution key).
                     let select = table == "contact_history"
-                        ? KeysetSelect(expressions: ["coalesce(p.property_id, '')", "h.export_id", "h.prospect_id"],
+                        ? KeysetSelect(expressions: ["coalesce(h.property_id, p.property_id, '')", "h.export_id", "h.prospect_id", "h.held_out"],
                                        from: "contact_history h LEFT JOIN prospects p ON p.prospect_id = h.prospect_id",
                                        key: ["h.export_id", "h.prospect_id"], keyPositions: [1, 2])
                         : KeysetSelect(table: table, columns: columns.map(\.name), key: try syncRead(snapshot) { try primaryKey($0, table) })
-                    let targetColumns = table == "contact_history" ? ["property_id", "export_id", "prospect_id"] : columns.map(\.name)
+                    let targetColumns = table == "contact_history" ? ["property_id", "export_id", "prospect_id", "held_out"] : columns.map(\.name)
                     var count = 0
                     try await connection.copyFrom(table: table, columns: targetColumns, logger: logger) { writer in
                         var line = CopyLine(columns: targetColumns.count)

@@ -10,8 +10,12 @@ public struct CampaignSummary: Codable, Equatable, Sendable {
     /// Distinct prospects reached by the campaign's exports.
     public var prospects: Int
     public var lastExportAt: String?
+    /// Distinct prospects held out as the campaign's control group, and the percent it holds out.
+    public var heldOut = 0
+    public var holdoutPercent: Int?
 
     public enum CodingKeys: String, CodingKey {
         case name, createdAt = "created_at", exports, channels, rows, prospects, lastExportAt = "last_export_at"
+        case heldOut = "held_out", holdoutPercent = "holdout_percent"
     }
 }

@@ -1,5 +1,5 @@
 // A channel's rows from an export's candidates: mail households, email and ad-platform rows,
-// every skip counted, rendered as CSV or JSON lines.
+// every skip counted, the campaign's control group set aside, rendered as CSV or JSON lines.
 import Foundation
 
 /// Turns candidates into the channel's rows, counting every skip.
@@ -7,6 +7,15 @@ struct ExportBuilder: Sendable {
     let settings: ExportSettings
     let suppressions: SuppressionList
     let recentlyContacted: Set<String>
+    /// The campaign's earlier decisions, and this export's as it goes (homes held out or reached).
+    private var history: CampaignHistory
+    private var draw: HoldoutDraw?
+    /// The control group of this export: held-out households (mail, by address key) or people,
+    /// each with its prospects.
+    private var heldOutGroups: [[String]] = []
+    private var heldOutIndex: [String: Int] = [:]
+    /// The home of every prospect on the list or held out, for the history.
+    private(set) var prospectHomes: [String: String] = [:]
     private var skipped: [SkipReason: Int] = [:]
     private var selectedProspects = 0
     /// Mail: households by standardised address, in order of their best home.
@@ -21,10 +30,13 @@ struct ExportBuilder: Sendable {
     var rowCount: Int { settings.channel == .mail ? households.count : people.count }
     private var full: Bool { rowLimit.map { rowCount >= $0 } ?? false }
 
-    init(settings: ExportSettings, suppressions: SuppressionList, recentlyContacted: Set<String>) {
+    init(settings: ExportSettings, suppressions: SuppressionList, recentlyContacted: Set<String>,
+         history: CampaignHistory = CampaignHistory(), holdout: HoldoutSettings? = nil) {
         self.settings = settings
         self.suppressions = suppressions
         self.recentlyContacted = recentlyContacted
+        self.history = history
+        self.draw = holdout.map(HoldoutDraw.init)
     }
 
     struct Household: Sendable {
@@ -52,6 +64,8 @@ struct ExportBuilder: Sendable {
         default: break
         }
         if recentlyContacted.contains(prospectID) { return skipCount(.recentlyContacted) }
+        if history.heldOutProspects.contains(prospectID) { return skipCount(.heldOut) }
+        prospectHomes[prospectID] = candidate.propertyID
         switch settings.channel {
         case .mail: addMail(candidate, prospectID: prospectID)
         case .email: addEmail(candidate, prospectID: prospectID)
@@ -70,13 +84,26 @@ struct ExportBuilder: Sendable {
             return
         }
         let key = SuppressionList.addressKey(address, zip: zip5)
+        // A home held out stays out; a household held out takes in its other people.
+        let homeHeldOut = history.homes[candidate.propertyID]
+        if homeHeldOut == true || (homeHeldOut == nil && heldOutIndex[key] != nil) {
+            if let index = heldOutIndex[key] {
+                heldOutGroups[index].append(prospectID)
+                history.homes[candidate.propertyID] = true
+                return
+            }
+            if full { return unselect() }
+            return holdOut([prospectID], key: key)
+        }
         if let index = householdIndex[key] {
             households[index].names.append((candidate.firstName, candidate.lastName))
             households[index].prospectIDs.append(prospectID)
             skipped[.duplicateHousehold, default: 0] += 1
+            if draw != nil { history.homes[candidate.propertyID] = false }
             return
         }
         if full { return unselect() }
+        if holdsOut(candidate) { return holdOut([prospectID], key: key) }
         let zip4 = (delivery.zip4 ?? "").trimmedSpaces
         householdIndex[key] = households.count
         households.append(Household(
@@ -92,6 +119,7 @@ struct ExportBuilder: Sendable {
         if seenContacts.contains(email) { return skipCount(.duplicateEmail) }
         if full { return unselect() }
         seenContacts.insert(email)
+        if holdsOut(candidate) { return holdOut([prospectID]) }
         people.append([email, candidate.firstName.trimmedSpaces, candidate.lastName.trimmedSpaces,
                        candidate.propertyAddress, Self.probability(candidate.probability)] + Self.padded(candidate.reasons))
         peopleIDs.append(prospectID)
@@ -107,6 +135,7 @@ struct ExportBuilder: Sendable {
         if full { return unselect() }
         if let email { seenContacts.insert("e:" + email) }
         if let phone { seenContacts.insert("p:" + phone) }
+        if holdsOut(candidate) { return holdOut([prospectID]) }
         let delivery = candidate.deliveryAddress
         let zip = String(delivery.zip.filter(\.isNumber).prefix(5))
         let first = ContactNormalization.hashName(candidate.firstName), last = ContactNormalization.hashName(candidate.lastName)
@@ -122,6 +151,21 @@ struct ExportBuilder: Sendable {
             people.append([hash(email ?? ""), hash(phone.map { "+" + $0 } ?? ""), hash(first), hash(last), "US", zip])
         }
         peopleIDs.append(prospectID)
+    }
+
+    /// Whether a new row of `candidate`'s home goes to the control group: the home's earlier
+    /// decision in this campaign, else a draw in its tier (when the export holds out).
+    private mutating func holdsOut(_ candidate: ExportCandidate) -> Bool {
+        if let heldOut = history.homes[candidate.propertyID] { return heldOut }
+        guard draw != nil else { return false }
+        let heldOut = draw!.holdsOut(stratum: candidate.tier ?? "on market")
+        history.homes[candidate.propertyID] = heldOut
+        return heldOut
+    }
+
+    private mutating func holdOut(_ prospectIDs: [String], key: String? = nil) {
+        if let key { heldOutIndex[key] = heldOutGroups.count }
+        heldOutGroups.append(prospectIDs)
     }
 
     private mutating func skipCount(_ reason: SkipReason) { skipped[reason, default: 0] += 1 }
@@ -187,6 +231,8 @@ struct ExportBuilder: Sendable {
         settings.channel == .mail ? households.flatMap(\.prospectIDs) : peopleIDs
     }
 
+    var heldOutProspectIDs: [String] { heldOutGroups.flatMap { $0 } }
+
     func summary(runID: Int64) -> ExportSummary {
         ExportSummary(campaign: settings.campaign, channel: settings.channel, runID: runID, selectedHomes: 0,
                       deepestRank: nil, deepestProbability: nil,
@@ -194,7 +240,8 @@ struct ExportBuilder: Sendable {
                       exportedRows: settings.channel == .mail ? households.count : people.count,
                       exportedProspects: exportedProspectIDs.count,
                       skipped: Dictionary(uniqueKeysWithValues: skipped.map { ($0.key.rawValue, $0.value) }),
-                      notice: settings.channel == .ads ? ExportBuilder.housingNotice : nil)
+                      notice: settings.channel == .ads ? ExportBuilder.housingNotice : nil,
+                      holdout: draw?.settings, heldOutRows: heldOutGroups.count, heldOutProspects: heldOutGroups.reduce(0) { $0 + $1.count })
     }
 
     static let housingNotice = """

@@ -31,6 +31,8 @@ struct ExportCandidate: Sendable {
     var doNotCall: Bool
     /// The delivery street line and city standardised (mail), done by the fetching threads.
     var standardDelivery: (address: StandardAddress, city: String)?
+    /// The home's tier in the run (nil on the market): a holdout's stratum.
+    var tier: String?
 
     /// Sets `standardDelivery` (mail exports; the fetching threads do it).
     mutating func standardizeDelivery() {

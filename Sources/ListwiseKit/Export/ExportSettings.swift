@@ -38,6 +38,7 @@ public enum SkipReason: String, CaseIterable, Codable, Sendable {
     case doNotMail = "do_not_mail"
     case doNotEmail = "do_not_email"
     case recentlyContacted = "recently_contacted"
+    case heldOut = "held_out"
     case noAddress = "no_address"
     case noEmail = "no_email"
     case invalidEmail = "invalid_email"
@@ -55,6 +56,7 @@ public enum SkipReason: String, CaseIterable, Codable, Sendable {
         case .doNotMail: return "do not mail"
         case .doNotEmail: return "do not email"
         case .recentlyContacted: return "recently contacted"
+        case .heldOut: return "held out earlier (the campaign's control group)"
         case .noAddress: return "no deliverable address"
         case .noEmail: return "no email"
         case .invalidEmail: return "invalid email"
@@ -74,6 +76,9 @@ public struct ExportSettings: Sendable {
     public var runID: Int64?
     public var excludeContactedWithinDays: Int?
     public var includeOnMarket = false
+    /// `--holdout`: set aside a random share of the eligible households or people (SPEC §11).
+    /// A campaign that holds out does so in every export, at the same percent.
+    public var holdout: HoldoutRequest?
     public var format = ExportFileFormat.csv
     public var adsFormat = AdsFormat.meta
     /// The export's time (history, frequency cap); settable for tests.
@@ -105,4 +110,8 @@ public struct ExportSummary: Codable, Equatable, Sendable {
     public var exportedProspects: Int
     public var skipped: [String: Int]
     public var notice: String?
+    /// The control group this export drew: households (mail) or people set aside, and their prospects.
+    public var holdout: HoldoutSettings?
+    public var heldOutRows = 0
+    public var heldOutProspects = 0
 }

@@ -13,6 +13,10 @@ public struct PreparedExport: Sendable {
     /// The whole file: header and rows (CSV), or one JSON object a line (rendered on each use).
     public var content: Data { builder.render() }
     public var prospectIDs: [String] { builder.exportedProspectIDs }
+    /// The prospects set aside as the campaign's control group (recorded, not on the list).
+    public var heldOutProspectIDs: [String] { builder.heldOutProspectIDs }
+    /// The home of each prospect on the list or held out.
+    var prospectHomes: [String: String] { builder.prospectHomes }
 }
 
 extension PreparedExport {
@@ -29,10 +33,12 @@ extension PreparedExport {
     }
 
     /// Selects the homes, filters and renders the list (whichever store fetches the candidates).
-    static func assemble(_ selection: CandidateSelection, suppressions: SuppressionList,
-                         recentlyContacted: Set<String>) async throws -> PreparedExport {
+    static func assemble(_ selection: CandidateSelection, suppressions: SuppressionList, recentlyContacted: Set<String>,
+                         history: CampaignHistory) async throws -> PreparedExport {
         let settings = selection.settings, run = selection.run
-        var builder = ExportBuilder(settings: settings, suppressions: suppressions, recentlyContacted: recentlyContacted)
+        let holdout = try history.holdout(settings.holdout, campaign: settings.campaign)
+        var builder = ExportBuilder(settings: settings, suppressions: suppressions, recentlyContacted: recentlyContacted,
+                                    history: history, holdout: holdout)
         var homes = 0, onMarketSkipped = 0
         var deepestRank: Int?, deepestProbability: Double?
         if case .top(let rows) = settings.selection {

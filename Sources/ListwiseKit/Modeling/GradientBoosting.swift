@@ -244,7 +244,7 @@ struct FeatureBins: Equatable {
 }
 
 /// A small deterministic generator (SplitMix64) for subsampling and bin samples.
-struct SplitMix64: RandomNumberGenerator {
+struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

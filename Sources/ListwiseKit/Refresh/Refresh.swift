@@ -39,13 +39,21 @@ public struct RefreshReport: Codable, Equatable, Sendable {
     public var keptOldModel = false
     public var scoreRuns: [Int64] = []
     public var staleLockTakenOver: Int32?
+    /// Measured campaigns whose results became significant with this refresh's data (SPEC §11).
+    public var campaignsBecameSignificant: [CampaignSignal]?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case processed, failed, retrained, model, keptOldModel = "kept_old_model", scoreRuns = "score_runs"
-        case staleLockTakenOver = "stale_lock_taken_over"
+        case staleLockTakenOver = "stale_lock_taken_over", campaignsBecameSignificant = "campaigns_became_significant"
     }
+}
+
+/// A campaign and its result in words, as a refresh found it.
+public struct CampaignSignal: Codable, Equatable, Sendable {
+    public var campaign: String
+    public var verdict: String
 }
 
 extension Store {
@@ -64,6 +72,9 @@ extension Store {
         let started = Date()
         let runID = try await startRefreshRun(at: settings.now)
         do {
+            // Which measured campaigns are significant before this refresh's events, to tell
+            // `status` which became so with them.
+            let significantBefore = Set(try await measuredCampaignResults().filter(\.significant).map(\.campaign))
             try await importInbox(settings, logger: logger, report: &report)
             let model = try await activeModel(settings, logger: logger, report: &report)
             // Without --territory: the county and every defined territory, so that no territory's
@@ -79,6 +90,12 @@ extension Store {
                 logger.info("scored", metadata: ["step": "score", "territory": "\(territory ?? "all")", "run": "\(summary.runID)",
                                                  "homes": "\(summary.rows)", "seconds": AppDatabase.seconds(since: stepStarted)])
             }
+            report.campaignsBecameSignificant = try await measuredCampaignResults()
+                .filter { $0.significant && !significantBefore.contains($0.campaign) }
+                .map { CampaignSignal(campaign: $0.campaign, verdict: $0.verdict) }
+            for signal in report.campaignsBecameSignificant ?? [] {
+                logger.info("campaign significant", metadata: ["step": "campaigns", "campaign": "\(signal.campaign)", "result": "\(signal.verdict)"])
+            }
         } catch {
             try? await finishRefreshRun(runID, status: "failed", report: report, error: "\(error)")
             throw error
@@ -87,6 +104,13 @@ extension Store {
         logger.info("refresh done", metadata: ["step": "refresh", "processed": "\(report.processed.count)", "failed": "\(report.failed.count)",
                                                "seconds": AppDatabase.seconds(since: started)])
         return report
+    }
+
+    /// The results of every campaign that holds out.
+    public func measuredCampaignResults(territory: String? = nil) async throws -> [CampaignResults] {
+        var results: [CampaignResults] = []
+        for name in try await measuredCampaigns(territory: territory) { results.append(try await campaignResults(name, asOfDay: nil)) }
+        return results
     }
 
     /// Every CSV of the inbox, the four kinds in order (properties first), each moved to

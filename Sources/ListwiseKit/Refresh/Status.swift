@@ -16,7 +16,17 @@ public struct StatusReport: Codable, Equatable, Sendable {
         public var finishedAt: String?
         public var status: String
         public var error: String?
-        enum CodingKeys: String, CodingKey { case startedAt = "started_at", finishedAt = "finished_at", status, error }
+        /// Measured campaigns whose results became significant with that refresh's data.
+        public var campaignsBecameSignificant: [CampaignSignal] = []
+        enum CodingKeys: String, CodingKey {
+            case startedAt = "started_at", finishedAt = "finished_at", status, error, campaignsBecameSignificant = "campaigns_became_significant"
+        }
+
+        init(startedAt: String, finishedAt: String?, status: String, error: String?, report: String?) {
+            (self.startedAt, self.finishedAt, self.status, self.error) = (startedAt, finishedAt, status, error)
+            let recorded = report.flatMap { try? JSONDecoder().decode(RefreshReport.self, from: Data($0.utf8)) }
+            campaignsBecameSignificant = recorded?.campaignsBecameSignificant ?? []
+        }
     }
 
     public struct ActiveModel: Codable, Equatable, Sendable {

@@ -96,6 +96,7 @@ public enum HTMLReport {
             \(zipTable(report))
             <h2>Score distribution</h2>
             \(table("deciles", ["decile", "homes", "min", "mean", "max"], deciles, numeric: [0, 1, 2, 3, 4]))
+            \(CampaignReport.html(report.campaigns))
             <h2>Top prospects</h2>
             \(table("top", ["rank", "address", "zip", "probability", "tier", "reasons"], top, numeric: [0, 3]))
             </body></html>

@@ -51,3 +51,16 @@ extension TerritoryReport {
         }
     }
 }
+
+extension Int {
+    /// 1234567 → "1,234,567".
+    public var grouped: String {
+        let digits = String(magnitude)
+        var out = ""
+        for (i, ch) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(ch)
+        }
+        return (self < 0 ? "-" : "") + out
+    }
+}

@@ -26,6 +26,8 @@ public struct TerritoryReport: Sendable {
     /// The model's out-of-time ROC AUC and top lifts, when its file can be read (and has them).
     public var validationAUC: Double?
     public var validationLift: [TopLift]?
+    /// Results of the campaigns that hold out, exported from runs of this territory (SPEC §11).
+    public var campaigns: [CampaignResults] = []
     public var onMarket: Int { homes.filter(\.onMarket).count }
     public var expectedListings: Double { homes.filter { !$0.onMarket }.reduce(0) { $0 + $1.probability } }
 
@@ -72,6 +74,10 @@ public struct TerritoryReport: Sendable {
         for home in homes.filter({ $0.rank != nil }).sorted(by: { $0.rank! < $1.rank! }).prefix(20) {
             lines.append(String(format: "  %4d  %5.1f%%  %@  %@  %@", home.rank!, 100 * home.probability, home.propertyID,
                                 home.address, home.reasons.joined(separator: "; ")))
+        }
+        if !campaigns.isEmpty {
+            lines += ["", "measured campaigns (listwise campaign results NAME for the tables):"]
+            lines += campaigns.map { "  \($0.campaign): \($0.verdict)" }
         }
         return lines.joined(separator: "\n")
     }

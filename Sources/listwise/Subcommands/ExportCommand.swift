@@ -11,11 +11,15 @@ struct ExportCommand: AsyncParsableCommand {
             Reads the score run, prospects and the opt-out list; writes the list (CSV or JSONL) to --out FILE or stdout, \
             and records every exported prospect in the campaign history. The file is created with mode 0600 and appears \
             whole or not at all (written beside, then renamed); a failed export records nothing. A summary of selected, \
-            exported and skipped prospects (by reason) goes to stderr. Exit codes: 0 ok, 1 failure, 2 bad options or no score run.
+            exported and skipped prospects (by reason) goes to stderr. With --holdout P, P % of the eligible households (mail) \
+            or people (email, ads), drawn at random within each tier, are set aside as the campaign's control group: recorded \
+            as held out, not on the list, never exported by the campaign later; `listwise campaign results` then compares them \
+            with the contacted homes. A campaign that holds out does so in every export, at the same percent. \
+            Exit codes: 0 ok, 1 failure, 2 bad options or no score run.
 
             Example:
               listwise export --territory east-bay --channel mail --campaign spring-mailer --top 5000 \\
-                  --exclude-contacted-within 90 --out spring.csv
+                  --exclude-contacted-within 90 --holdout 10 --out spring.csv
             """
     )
 
@@ -31,6 +35,11 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(name: .customLong("exclude-contacted-within"),
             help: ArgumentHelp("Skip prospects exported to any campaign in the last DAYS days.", valueName: "DAYS"))
     var excludeContactedWithin: Int?
+    @Option(help: ArgumentHelp("Hold out this percent (1-90) of the eligible households or people as the campaign's control group.",
+                               valueName: "PERCENT"))
+    var holdout: Int?
+    @Option(name: .customLong("holdout-seed"), help: ArgumentHelp("Seed of the holdout draw (default: a random one, reported).", valueName: "N"))
+    var holdoutSeed: Int?
     @Flag(name: .customLong("include-on-market"), help: "Include homes with an active listing.") var includeOnMarket = false
     @Option(name: .customLong("ads-format"), help: "For --channel ads: meta (Custom Audiences) or google (Customer Match).")
     var adsFormat: AdsFormat = .meta
@@ -47,6 +56,10 @@ struct ExportCommand: AsyncParsableCommand {
         if let excludeContactedWithin, excludeContactedWithin < 0 { throw ValidationError("--exclude-contacted-within must be 0 or more") }
         if territory == nil, runID == nil { throw ValidationError("give --territory (or --run)") }
         if campaign.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--campaign must not be empty") }
+        if let holdout, !HoldoutRequest.percentRange.contains(holdout) { throw ValidationError("--holdout must be a whole percent from 1 to 90") }
+        if let holdoutSeed, !HoldoutRequest.seedRange.contains(holdoutSeed) {
+            throw ValidationError("--holdout-seed must be from 0 to \(HoldoutRequest.seedRange.upperBound)")
+        }
     }
 
     func run() async throws {
@@ -55,6 +68,7 @@ struct ExportCommand: AsyncParsableCommand {
         settings.runID = runID
         settings.excludeContactedWithinDays = excludeContactedWithin
         settings.includeOnMarket = includeOnMarket
+        if holdout != nil || holdoutSeed != nil { settings.holdout = HoldoutRequest(percent: holdout, seed: holdoutSeed) }
         settings.format = format
         settings.adsFormat = adsFormat
         let export = try await database.withStore { store in
@@ -71,6 +85,11 @@ struct ExportCommand: AsyncParsableCommand {
         }
         if let top, s.exportedRows < top {
             Terminal.line("  only \(s.exportedRows.grouped) of the \(top.grouped) rows asked for pass the rules in the whole run")
+        }
+        if let holdout = s.holdout {
+            let unit = s.channel == .mail ? "households" : "people"
+            Terminal.line("  held out (control group, \(holdout.percent) % by tier, seed \(holdout.seed)): \(s.heldOutRows.grouped) \(unit), "
+                          + "\(s.heldOutProspects.grouped) prospects")
         }
         for reason in SkipReason.allCases {
             if let count = s.skipped[reason.rawValue], count > 0 { Terminal.line("  skipped, \(reason.label): \(count)") }

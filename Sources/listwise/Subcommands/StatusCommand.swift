@@ -50,6 +50,9 @@ struct StatusCommand: AsyncParsableCommand {
             line("data: \(c.properties.grouped) properties, \(c.owners.grouped) owners, \(c.prospects.grouped) prospects, \(c.events.grouped) events")
             line("last import: " + (status.lastImport.map { "\($0.file) (\($0.kind)) at \($0.finishedAt): \($0.rows.grouped) rows, \($0.rejected.grouped) rejected" } ?? "none"))
             line("last refresh: " + (status.lastRefresh.map { "\($0.status) at \($0.finishedAt ?? $0.startedAt)" + ($0.error.map { ": \($0)" } ?? "") } ?? "none"))
+            for signal in status.lastRefresh?.campaignsBecameSignificant ?? [] {
+                line("  campaign \(signal.campaign) became significant: \(signal.verdict)")
+            }
             line("last score run: " + (status.lastScoreRun.map { "\($0.id), as of \($0.asOf), \($0.territory ?? "all properties"), \($0.rows.grouped) homes, finished \($0.finishedAt)" } ?? "none"))
             if let m = status.model {
                 line("model: \(m.file), " + String(format: "%.0f", m.ageDays) + " days old, validated at \(m.validationAsOf): "

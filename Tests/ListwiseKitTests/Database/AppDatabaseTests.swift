@@ -7,7 +7,7 @@ import XCTest
 final class AppDatabaseTests: TemporaryFolderTestCase {
     func testMigratesIntoWALWithTheDataTables() throws {
         let db = try makeDatabase()
-        XCTAssertEqual(try db.appliedMigrations(), ["v1-data-tables", "v10-score-ranks", "v2-territories-and-scores", "v3-drop-scores-rank-index", "v4-campaigns-and-suppression", "v5-refresh-runs", "v6-newest-event-date", "v7-api-keys", "v8-data-api", "v9-webhooks"])
+        XCTAssertEqual(try db.appliedMigrations(), ["v1-data-tables", "v10-score-ranks", "v11-campaign-holdouts", "v2-territories-and-scores", "v3-drop-scores-rank-index", "v4-campaigns-and-suppression", "v5-refresh-runs", "v6-newest-event-date", "v7-api-keys", "v8-data-api", "v9-webhooks"])
         try db.read { db in
             XCTAssertEqual(try String.fetchOne(db, sql: "PRAGMA journal_mode"), "wal")
             for table in ["properties", "owners", "prospects", "events", "imports"] {
@@ -17,7 +17,7 @@ final class AppDatabaseTests: TemporaryFolderTestCase {
             XCTAssertEqual(try db.primaryKey("events").columns, ["property_id", "event_date", "event_type", "amount", "rate"])
         }
         // Reopening does not migrate again.
-        XCTAssertEqual(try AppDatabase(path: path("test.db")).appliedMigrations().count, 10)
+        XCTAssertEqual(try AppDatabase(path: path("test.db")).appliedMigrations().count, 11)
     }
 
     func testSchemaRefusesWhatTheImporterWouldReject() throws {

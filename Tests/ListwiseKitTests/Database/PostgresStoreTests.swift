@@ -74,7 +74,7 @@ final class PostgresStoreTests: XCTestCase {
         let stores = try await [first, second]
         let applied = [try await stores[0].appliedMigrations(), try await stores[1].appliedMigrations()]
         let all = PostgresSchema.migrations.map(\.0)
-        XCTAssertEqual(all, ["v1-schema", "v2-drop-home-foreign-keys", "v3-api-keys", "v4-data-api", "v5-webhooks"])
+        XCTAssertEqual(all, ["v1-schema", "v2-drop-home-foreign-keys", "v3-api-keys", "v4-data-api", "v5-webhooks", "v6-campaign-holdouts"])
         XCTAssertEqual(applied, [all, all])
         let counts = try await stores[0].dataCounts()
         XCTAssertEqual(counts, DataCounts(properties: 0, owners: 0, prospects: 0, events: 0))

@@ -158,4 +158,43 @@ final class RefreshTests: TemporaryFolderTestCase {
         XCTAssertGreaterThan(homeAge.psi, 0)
         XCTAssertEqual(status.lastScoreRun?.rows, 400)
     }
+
+    /// A measured campaign whose planted effect arrives with a refresh's events: the refresh
+    /// reports it as having become significant, `status` says so, and the next refresh does not.
+    func testARefreshTellsWhichCampaignsBecameSignificant() async throws {
+        let county = path("county")
+        _ = try SampleGenerator(settings: SampleSettings(properties: 1_500, seed: 11)).write(to: county)
+        let db = try makeDatabase("measured.db")
+        for kind in [ImportKind.properties, .owners, .prospects] { _ = try db.importFile(county + "/\(kind.rawValue).csv", kind: kind) }
+        let lines = try String(contentsOfFile: county + "/events.csv", encoding: .utf8).split(separator: "\n").map(String.init)
+        let isOld = { (line: String) in line.split(separator: ",", omittingEmptySubsequences: false)[2] <= "2024-12-31" }
+        _ = try db.importFile(try file("old-events.csv", ([lines[0]] + lines.dropFirst().filter(isOld)).joined(separator: "\n") + "\n"), kind: .events)
+        let model = try db.trainModel(.logistic).model
+        let run = try db.score(model: model, settings: ScoreSettings(asOfDay: DayNumber.parse("2024-12-31")!, modelFile: "m.json"))
+        var export = ExportSettings(campaign: "measured", channel: .mail, selection: .topPercent(100))
+        export.runID = run.runID
+        export.holdout = HoldoutRequest(percent: 20, seed: 2)
+        export.now = ISO8601DateFormatter().date(from: "2025-01-02T12:00:00Z")!
+        let list = try await db.prepareExport(export)
+        try db.recordExport(list)
+        // 2025's events, and a listing in March for every other contacted home.
+        let inbox = path("inbox")
+        try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true)
+        try file("inbox/events-2025.csv", ([lines[0]] + lines.dropFirst().filter { !isOld($0) }).joined(separator: "\n") + "\n")
+        let contactedHomes = Set(list.prospectIDs.compactMap { list.prospectHomes[$0] }).sorted()
+        try file("inbox/events-planted.csv", "property_id,event_type,event_date\n"
+                 + contactedHomes.enumerated().filter { $0.offset % 2 == 0 }.map { "\($0.element),LISTING,2025-03-01" }.joined(separator: "\n") + "\n")
+        XCTAssertFalse(try db.campaignResults("measured", asOfDay: nil).significant)
+
+        let models = try models(with: model)
+        let report = try await db.refresh(settings(inbox, models: models), logger: logger)
+        XCTAssertEqual(report.processed, ["events-2025.csv", "events-planted.csv"])
+        XCTAssertEqual(report.campaignsBecameSignificant?.map(\.campaign), ["measured"])
+        XCTAssertTrue(report.campaignsBecameSignificant?.first?.verdict.hasSuffix("significant") ?? false)
+        let status = try db.status(modelFile: nil)
+        XCTAssertEqual(status.lastRefresh?.campaignsBecameSignificant.map(\.campaign), ["measured"])
+        let again = try await db.refresh(settings(inbox, models: models), logger: logger)
+        XCTAssertEqual(again.campaignsBecameSignificant, [], "already significant before this refresh")
+        XCTAssertEqual(try db.status(modelFile: nil).lastRefresh?.campaignsBecameSignificant, [])
+    }
 }

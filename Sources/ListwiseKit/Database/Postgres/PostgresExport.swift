@@ -28,15 +28,30 @@ extension PostgresStore {
                 if let days = settings.excludeContactedWithinDays {
                     let since = settings.now.addingTimeInterval(-Double(days) * 86_400)
                     for try await id in try await connection.query("""
-                        SELECT h.prospect_id FROM exports e JOIN contact_history h ON h.export_id = e.id WHERE e.exported_at >= \(since)
+                        SELECT h.prospect_id FROM exports e JOIN contact_history h ON h.export_id = e.id
+                        WHERE e.exported_at >= \(since) AND NOT h.held_out
                         """, logger: logger).decode(String.self) {
                         recent.insert(id)
                     }
                 }
+                var history = CampaignHistory()
+                for try await (prospect, home, heldOut) in try await connection.query("""
+                    SELECT h.prospect_id, h.property_id, h.held_out FROM exports e JOIN contact_history h ON h.export_id = e.id
+                    WHERE e.campaign = \(settings.campaign)
+                    """, logger: logger).decode((String, String, Bool).self) {
+                    if heldOut { history.heldOutProspects.insert(prospect) }
+                    history.homes[home] = heldOut && (history.homes[home] ?? true)
+                }
+                for try await percent in try await connection.query("""
+                    SELECT DISTINCT holdout_percent FROM exports WHERE campaign = \(settings.campaign)
+                    """, logger: logger).decode(Int?.self) {
+                    if let percent { history.holdoutPercent = percent } else { history.hasExportsWithoutHoldout = true }
+                }
                 let selection = CandidateSelection(run: run, settings: settings) { filter in
                     try await self.orderedCandidates(filter, run: run, settings: settings, on: connection)
                 }
-                let export = try await PreparedExport.assemble(selection, suppressions: suppressions, recentlyContacted: recent)
+                let export = try await PreparedExport.assemble(selection, suppressions: suppressions, recentlyContacted: recent,
+                                                              history: history)
                 if let path {
                     temporary = ExportFile.temporaryPath(beside: path)
                     try ExportFile.writePrivateFile(export.content, to: temporary!)
@@ -65,18 +80,24 @@ extension PostgresStore {
             """, logger: logger)
         var exportID: Int64 = 0
         for try await id in try await connection.query("""
-            INSERT INTO exports (campaign, channel, run_id, territory, selection, destination, exported_at, rows, prospects)
+            INSERT INTO exports (campaign, channel, run_id, territory, selection, destination, exported_at, rows, prospects,
+                                 holdout_percent, holdout_seed, held_out)
             VALUES (\(settings.campaign), \(settings.channel.rawValue), \(summary.runID), \(settings.territory),
-                    \(settings.selection.description), \(destination), \(settings.now), \(summary.exportedRows), \(summary.exportedProspects))
+                    \(settings.selection.description), \(destination), \(settings.now), \(summary.exportedRows), \(summary.exportedProspects),
+                    \(summary.holdout?.percent), \(summary.holdout.map { Int64($0.seed) }), \(summary.heldOutProspects))
             RETURNING id
             """, logger: logger).decode(Int64.self) {
             exportID = id
         }
-        try await connection.query("""
-            INSERT INTO contact_history (property_id, export_id, prospect_id)
-            SELECT property_id, \(exportID), prospect_id FROM prospects WHERE prospect_id = ANY(\(export.prospectIDs))
-            ON CONFLICT DO NOTHING
-            """, logger: logger)
+        // Each prospect with its home as the export saw it (results count homes).
+        let homes = export.prospectHomes
+        for (ids, heldOut) in [(export.prospectIDs, false), (export.heldOutProspectIDs, true)] where !ids.isEmpty {
+            try await connection.query("""
+                INSERT INTO contact_history (property_id, export_id, prospect_id, held_out)
+                SELECT home, \(exportID), prospect, \(heldOut) FROM unnest(\(ids.map { homes[$0] ?? "" }), \(ids)) AS t(home, prospect)
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
         try await recordEvent(.export(export, exportID: exportID, destination: destination, now: settings.now), on: connection)
     }
 
@@ -117,6 +138,7 @@ extension PostgresStore {
                 mailingZip: try text("mailing_zip"), mailingZip4: try text("mailing_zip4"), email: try text("email"), phone: try text("phone"),
                 doNotMail: try cells["do_not_mail"].decode(Bool?.self) ?? false, doNotEmail: try cells["do_not_email"].decode(Bool?.self) ?? false,
                 doNotCall: try cells["do_not_call"].decode(Bool?.self) ?? false)
+            candidate.tier = try text("tier")
             if settings.channel == .mail { candidate.standardizeDelivery() }
             if ordered.rows.last?.propertyID != candidate.propertyID { ordered.homeStarts.append(ordered.rows.count) }
             ordered.rows.append(candidate)

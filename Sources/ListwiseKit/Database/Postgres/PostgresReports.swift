@@ -12,11 +12,11 @@ extension PostgresStore {
             """).decode((String, String, String, Int, Int).self) {
             facts.lastImport = .init(file: file, kind: kind, finishedAt: finished, rows: rows, rejected: rejected)
         }
-        for try await (started, finished, status, error) in try await query("""
-            SELECT \(unescaped: Self.timestampText("started_at")), \(unescaped: Self.timestampText("finished_at")), status, error
+        for try await (started, finished, status, error, report) in try await query("""
+            SELECT \(unescaped: Self.timestampText("started_at")), \(unescaped: Self.timestampText("finished_at")), status, error, report::text
             FROM refresh_runs ORDER BY id DESC LIMIT 1
-            """).decode((String, String?, String, String?).self) {
-            facts.lastRefresh = .init(startedAt: started, finishedAt: finished, status: status, error: error)
+            """).decode((String, String?, String, String?, String?).self) {
+            facts.lastRefresh = .init(startedAt: started, finishedAt: finished, status: status, error: error, report: report)
         }
         facts.lastScoreRun = try await fetchScoreRun("ORDER BY id DESC LIMIT 1")
         if let model {
@@ -41,7 +41,11 @@ extension PostgresStore {
                                               onMarket: onMarket, reasons: [reason1, reason2, reason3].compactMap { $0 },
                                               latitude: latitude, longitude: longitude))
         }
-        return TerritoryReport(run: run, homes: homes)
+        var report = TerritoryReport(run: run, homes: homes)
+        for name in try await measuredCampaigns(territory: run.territory) {
+            report.campaigns.append(try await campaignResults(name, asOfDay: nil))
+        }
+        return report
     }
 
     /// Every campaign with its counts, most recently exported first.
@@ -51,16 +55,20 @@ extension PostgresStore {
                    (SELECT count(*) FROM exports e WHERE e.campaign = c.name),
                    (SELECT coalesce(string_agg(DISTINCT channel, ',' ORDER BY channel), '') FROM exports e WHERE e.campaign = c.name),
                    (SELECT coalesce(sum(rows), 0)::bigint FROM exports e WHERE e.campaign = c.name),
-                   (SELECT count(DISTINCT h.prospect_id) FROM exports e JOIN contact_history h ON h.export_id = e.id WHERE e.campaign = c.name),
-                   (SELECT \(unescaped: Self.timestampText("max(exported_at)")) FROM exports e WHERE e.campaign = c.name) AS last_export_at
+                   (SELECT count(DISTINCT h.prospect_id) FROM exports e JOIN contact_history h ON h.export_id = e.id
+                    WHERE e.campaign = c.name AND NOT h.held_out),
+                   (SELECT \(unescaped: Self.timestampText("max(exported_at)")) FROM exports e WHERE e.campaign = c.name) AS last_export_at,
+                   (SELECT count(DISTINCT h.prospect_id) FROM exports e JOIN contact_history h ON h.export_id = e.id
+                    WHERE e.campaign = c.name AND h.held_out),
+                   (SELECT max(holdout_percent) FROM exports e WHERE e.campaign = c.name)
             FROM campaigns c ORDER BY last_export_at DESC NULLS LAST, c.name COLLATE "C"
             """)
         var all: [CampaignSummary] = []
-        for try await (name, created, exports, channels, rowCount, prospects, last)
-            in rows.decode((String, String, Int, String, Int, Int, String?).self) {
+        for try await (name, created, exports, channels, rowCount, prospects, last, heldOut, percent)
+            in rows.decode((String, String, Int, String, Int, Int, String?, Int, Int?).self) {
             all.append(CampaignSummary(name: name, createdAt: created, exports: exports,
                                        channels: channels.split(separator: ",").map(String.init), rows: rowCount,
-                                       prospects: prospects, lastExportAt: last))
+                                       prospects: prospects, lastExportAt: last, heldOut: heldOut, holdoutPercent: percent))
         }
         return all
     }

@@ -9,7 +9,8 @@ enum PostgresSchema {
 
     /// (identifier, statements), in order. A shipped migration is never edited; add a new one.
     static var migrations: [(String, [String])] {
-        [("v1-schema", v1), ("v2-drop-home-foreign-keys", v2), ("v3-api-keys", v3), ("v4-data-api", v4), ("v5-webhooks", v5)]
+        [("v1-schema", v1), ("v2-drop-home-foreign-keys", v2), ("v3-api-keys", v3), ("v4-data-api", v4), ("v5-webhooks", v5),
+         ("v6-campaign-holdouts", v6)]
     }
 
     /// `CREATE TABLE name (...) PARTITION BY HASH (property_id)` and its partitions.
@@ -42,6 +43,16 @@ enum PostgresSchema {
             revoked_at      timestamptz
         )
         """]
+    }
+
+    /// Measured campaigns (SPEC §11): whether a prospect of the history was held out as the
+    /// campaign's control group, and the holdout an export drew (percent, seed, prospects held out).
+    private static var v6: [String] {
+        ["ALTER TABLE contact_history ADD COLUMN held_out boolean NOT NULL DEFAULT false",
+         "ALTER TABLE exports ADD COLUMN holdout_percent integer CHECK (holdout_percent > 0 AND holdout_percent < 100)",
+         "ALTER TABLE exports ADD COLUMN holdout_seed bigint",
+         "ALTER TABLE exports ADD COLUMN held_out bigint NOT NULL DEFAULT 0",
+         "CREATE INDEX exports_by_campaign ON exports (campaign, id)"]
     }
 
     /// Webhooks (SPEC §9): endpoints, the outbox of events, one delivery per (endpoint, event);

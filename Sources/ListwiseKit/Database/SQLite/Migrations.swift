@@ -296,6 +296,21 @@ extension AppDatabase {
                 DROP INDEX scores_by_rank;
                 """)
         }
+        migrator.registerMigration("v11-campaign-holdouts") { db in
+            // Measured campaigns (SPEC §11): the history keeps each prospect's home as it was at the
+            // export (results count homes, and a prospect may later move) and whether the prospect
+            // was held out as the campaign's control group instead of contacted. An export records
+            // the holdout it drew (percent, seed). Older rows take their home from the prospects.
+            try db.execute(sql: """
+                ALTER TABLE contact_history ADD COLUMN property_id TEXT;
+                ALTER TABLE contact_history ADD COLUMN held_out INTEGER NOT NULL DEFAULT 0 CHECK (held_out IN (0, 1));
+                UPDATE contact_history SET property_id = (SELECT p.property_id FROM prospects p WHERE p.prospect_id = contact_history.prospect_id);
+                ALTER TABLE exports ADD COLUMN holdout_percent INTEGER CHECK (holdout_percent > 0 AND holdout_percent < 100);
+                ALTER TABLE exports ADD COLUMN holdout_seed INTEGER;
+                ALTER TABLE exports ADD COLUMN held_out INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX exports_by_campaign ON exports(campaign, id);
+                """)
+        }
         return migrator
     }
 }

@@ -16,16 +16,17 @@ extension AppDatabase {
             if let days = settings.excludeContactedWithinDays {
                 let since = Self.timestamp(settings.now.addingTimeInterval(-Double(days) * 86_400))
                 recent = Set(try String.fetchAll(db, sql: """
-                    SELECT h.prospect_id FROM exports e JOIN contact_history h ON h.export_id = e.id WHERE e.exported_at >= ?
+                    SELECT h.prospect_id FROM exports e JOIN contact_history h ON h.export_id = e.id
+                    WHERE e.exported_at >= ? AND h.held_out = 0
                     """, arguments: [since]))
             }
-            return (suppressions, recent)
+            return (suppressions, recent, try Self.campaignHistory(db, campaign: settings.campaign))
         }
         let ranges = try exportRanges(run: run, settings: settings)
         let selection = CandidateSelection(run: run, settings: settings) { filter in
             try self.orderedCandidates(filter, run: run, ranges: ranges, settings: settings)
         }
-        return try await PreparedExport.assemble(selection, suppressions: lists.0, recentlyContacted: lists.1)
+        return try await PreparedExport.assemble(selection, suppressions: lists.0, recentlyContacted: lists.1, history: lists.2)
     }
 
     /// Writes the export to `path` atomically with owner-only permissions (0600) and records it,
@@ -67,18 +68,43 @@ extension AppDatabase {
             try db.execute(sql: "INSERT INTO campaigns (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
                            arguments: [export.settings.campaign, now])
             try db.execute(sql: """
-                INSERT INTO exports (campaign, channel, run_id, territory, selection, destination, exported_at, rows, prospects)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO exports (campaign, channel, run_id, territory, selection, destination, exported_at, rows, prospects,
+                                     holdout_percent, holdout_seed, held_out)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [export.settings.campaign, export.settings.channel.rawValue, export.summary.runID,
                                  export.settings.territory, export.settings.selection.description, destination, now,
-                                 export.summary.exportedRows, export.summary.exportedProspects])
+                                 export.summary.exportedRows, export.summary.exportedProspects,
+                                 export.summary.holdout?.percent, export.summary.holdout?.seed, export.summary.heldOutProspects])
             let exportID = db.lastInsertedRowID
             // Raw binds: one row a prospect, 100k+ for a large mailing.
-            let insert = try RawStatement(db, sql: "INSERT OR IGNORE INTO contact_history (export_id, prospect_id) VALUES (?, ?)", persistent: true)
-            for id in export.prospectIDs { try insert.run([.integer(Int(exportID)), .text(id)]) }
+            let insert = try RawStatement(db, sql: """
+                INSERT OR IGNORE INTO contact_history (export_id, prospect_id, property_id, held_out) VALUES (?, ?, ?, ?)
+                """, persistent: true)
+            let homes = export.prospectHomes
+            for (ids, heldOut) in [(export.prospectIDs, 0), (export.heldOutProspectIDs, 1)] {
+                for id in ids { try insert.run([.integer(Int(exportID)), .text(id), .text(homes[id]), .integer(heldOut)]) }
+            }
             try Self.recordEvent(.export(export, exportID: exportID, destination: destination, now: export.settings.now), db)
             try beforeCommit()
         }
+    }
+
+    /// What the campaign's earlier exports decided: prospects held out, homes reached or held out.
+    static func campaignHistory(_ db: Database, campaign: String) throws -> CampaignHistory {
+        var history = CampaignHistory()
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT h.prospect_id, h.property_id, h.held_out FROM exports e JOIN contact_history h ON h.export_id = e.id
+            WHERE e.campaign = ?
+            """, arguments: [campaign])
+        while let row = try rows.next() {
+            let heldOut: Bool = row[2]
+            if heldOut { history.heldOutProspects.insert(row[0]) }
+            if let home: String = row[1] { history.homes[home] = heldOut && (history.homes[home] ?? true) }
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT DISTINCT holdout_percent FROM exports WHERE campaign = ?", arguments: [campaign]) {
+            if let percent: Int = row[0] { history.holdoutPercent = percent } else { history.hasExportsWithoutHoldout = true }
+        }
+        return history
     }
 
     static func suppressionList(_ db: Database) throws -> SuppressionList {
@@ -204,6 +230,7 @@ extension AppDatabase {
                 mailingAddress: raw.text(c.mailingAddress), mailingCity: raw.text(c.mailingCity), mailingState: raw.text(c.mailingState),
                 mailingZip: raw.text(c.mailingZip), mailingZip4: raw.text(c.mailingZip4), email: raw.text(c.email), phone: raw.text(c.phone),
                 doNotMail: raw.int64(c.doNotMail) != 0, doNotEmail: raw.int64(c.doNotEmail) != 0, doNotCall: raw.int64(c.doNotCall) != 0)
+            candidate.tier = raw.text(c.tier)
             if standardize { candidate.standardizeDelivery() }
             part.rows.append(candidate)
         }
@@ -221,13 +248,17 @@ extension AppDatabase {
                        (SELECT group_concat(channel, ',') FROM (SELECT DISTINCT channel FROM exports e WHERE e.campaign = c.name ORDER BY channel)) AS channels,
                        (SELECT coalesce(sum(rows), 0) FROM exports e WHERE e.campaign = c.name) AS rows,
                        (SELECT count(DISTINCT h.prospect_id) FROM exports e JOIN contact_history h ON h.export_id = e.id
-                        WHERE e.campaign = c.name) AS prospects,
+                        WHERE e.campaign = c.name AND h.held_out = 0) AS prospects,
+                       (SELECT count(DISTINCT h.prospect_id) FROM exports e JOIN contact_history h ON h.export_id = e.id
+                        WHERE e.campaign = c.name AND h.held_out = 1) AS held_out,
+                       (SELECT max(holdout_percent) FROM exports e WHERE e.campaign = c.name) AS holdout_percent,
                        (SELECT max(exported_at) FROM exports e WHERE e.campaign = c.name) AS last_export_at
                 FROM campaigns c ORDER BY last_export_at DESC, c.name
                 """).map { row in
                 CampaignSummary(name: row["name"], createdAt: row["created_at"], exports: row["exports"],
                                 channels: ((row["channels"] as String?) ?? "").split(separator: ",").map(String.init),
-                                rows: row["rows"], prospects: row["prospects"], lastExportAt: row["last_export_at"])
+                                rows: row["rows"], prospects: row["prospects"], lastExportAt: row["last_export_at"],
+                                heldOut: row["held_out"], holdoutPercent: row["holdout_percent"])
             }
         }
     }
@@ -259,7 +290,7 @@ extension AppDatabase {
 private struct CandidateColumns {
     let propertyID, probability, onMarket, rank, address, city, state, zip, zip4: Int32
     let prospectID, firstName, lastName, mailingAddress, mailingCity, mailingState, mailingZip, mailingZip4: Int32
-    let email, phone, doNotMail, doNotEmail, doNotCall: Int32
+    let email, phone, doNotMail, doNotEmail, doNotCall, tier: Int32
     let reasons: [Int32]
 
     init(_ statement: RawStatement) throws {
@@ -269,7 +300,7 @@ private struct CandidateColumns {
         (prospectID, firstName, lastName) = (try c("prospect_id"), try c("first_name"), try c("last_name"))
         (mailingAddress, mailingCity, mailingState) = (try c("mailing_address"), try c("mailing_city"), try c("mailing_state"))
         (mailingZip, mailingZip4, email, phone) = (try c("mailing_zip"), try c("mailing_zip4"), try c("email"), try c("phone"))
-        (doNotMail, doNotEmail, doNotCall) = (try c("do_not_mail"), try c("do_not_email"), try c("do_not_call"))
+        (doNotMail, doNotEmail, doNotCall, tier) = (try c("do_not_mail"), try c("do_not_email"), try c("do_not_call"), try c("tier"))
         reasons = [try c("reason1"), try c("reason2"), try c("reason3")]
     }
 }

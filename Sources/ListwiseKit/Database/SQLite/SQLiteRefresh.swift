@@ -90,8 +90,9 @@ extension AppDatabase {
                 counts: counts,
                 lastImport: try Row.fetchOne(db, sql: "SELECT file, kind, finished_at, rows, rejected FROM imports ORDER BY id DESC LIMIT 1")
                     .map { StatusReport.LastImport(file: $0["file"], kind: $0["kind"], finishedAt: $0["finished_at"], rows: $0["rows"], rejected: $0["rejected"]) },
-                lastRefresh: try Row.fetchOne(db, sql: "SELECT started_at, finished_at, status, error FROM refresh_runs ORDER BY id DESC LIMIT 1")
-                    .map { StatusReport.LastRefresh(startedAt: $0["started_at"], finishedAt: $0["finished_at"], status: $0["status"], error: $0["error"]) },
+                lastRefresh: try Row.fetchOne(db, sql: "SELECT started_at, finished_at, status, error, report FROM refresh_runs ORDER BY id DESC LIMIT 1")
+                    .map { StatusReport.LastRefresh(startedAt: $0["started_at"], finishedAt: $0["finished_at"], status: $0["status"], error: $0["error"],
+                                                    report: $0["report"]) },
                 lastScoreRun: try ScoreRunRecord.order(ScoreRunRecord.Columns.id.desc).fetchOne(db),
                 modelRun: try model.flatMap { model in
                     try ScoreRunRecord.filter(ScoreRunRecord.Columns.modelFingerprint == model.trainingFingerprint)

@@ -117,6 +117,8 @@ extension AppDatabase {
                     latitude: row["latitude"], longitude: row["longitude"])
             }
         }
-        return TerritoryReport(run: run, homes: homes)
+        var report = TerritoryReport(run: run, homes: homes)
+        report.campaigns = try measuredCampaigns(territory: run.territory).map { try campaignResults($0, asOfDay: nil) }
+        return report
     }
 }
