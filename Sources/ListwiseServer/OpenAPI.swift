@@ -73,6 +73,11 @@ enum OpenAPIDocument {
           "responses": {\(ok("ModelList")), \(common)}}},
         "/v1/campaigns": {"get": {"operationId": "listCampaigns", "summary": "Campaigns and their exports' totals",
           "responses": {\(ok("CampaignList")), \(common)}}},
+        "/v1/campaigns/{name}/results": {"get": {"operationId": "campaignResults",
+          "summary": "A measured campaign: contacted against held-out homes by tier, with 95 % intervals (SPEC §11)",
+          "parameters": [\(name), {"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"},
+            "description": "Count events up to this date (default: the newest event)."}],
+          "responses": {\(ok("CampaignResults")), \(common)}}},
         "/v1/exports": {"get": {"operationId": "listExports", "summary": "Exports, newest first",
           "parameters": [\(limit(1000, 100))], "responses": {\(ok("ExportList")), \(common)}}}
       },
@@ -158,6 +163,21 @@ enum OpenAPIDocument {
             "channels": {"type": "array", "items": {"type": "string"}}, "rows": {"type": "integer"}, "prospects": {"type": "integer"},
             "last_export_at": {"type": "string", "format": "date-time"}, "held_out": {"type": "integer"},
             "holdout_percent": {"type": "integer", "minimum": 1, "maximum": 90}}},
+          "Interval": {"type": "object", "required": ["lower", "upper"], "properties": {"lower": {"type": "number"}, "upper": {"type": "number"}}},
+          "GroupOutcome": {"type": "object", "required": ["homes", "listed", "sold", "listed_or_sold", "predicted", "listed_after_export"], "properties": {
+            "homes": {"type": "integer"}, "listed": {"type": "integer"}, "sold": {"type": "integer"}, "listed_or_sold": {"type": "integer"},
+            "rate": {"type": "number"}, "rate_interval": {"$ref": "#/components/schemas/Interval"}, "predicted": {"type": "number"},
+            "listed_after_export": {"type": "integer"}}},
+          "TierComparison": {"type": "object", "required": ["tier", "contacted", "held_out"], "properties": {
+            "tier": {"type": "string"}, "contacted": {"$ref": "#/components/schemas/GroupOutcome"}, "held_out": {"$ref": "#/components/schemas/GroupOutcome"},
+            "difference": {"type": "number"}, "difference_interval": {"$ref": "#/components/schemas/Interval"},
+            "ratio": {"type": "number"}, "ratio_interval": {"$ref": "#/components/schemas/Interval"}}},
+          "CampaignResults": {"type": "object", "required": ["campaign", "as_of", "elapsed_days", "tiers", "mixed_homes", "significant", "verdict"],
+            "properties": {"campaign": {"type": "string"}, "as_of": {"type": "string", "format": "date"},
+              "list_as_of": {"type": "string", "format": "date"}, "first_export": {"type": "string", "format": "date"},
+              "elapsed_days": {"type": "integer"}, "horizon_days": {"type": "integer"}, "holdout_percent": {"type": "integer"},
+              "tiers": {"type": "array", "items": {"$ref": "#/components/schemas/TierComparison"}}, "mixed_homes": {"type": "integer"},
+              "significant": {"type": "boolean"}, "verdict": {"type": "string"}}},
           "CampaignList": {"type": "object", "required": ["campaigns"], "properties": {"campaigns": {"type": "array", "items": {"$ref": "#/components/schemas/Campaign"}}}},
           "Export": {"type": "object", "required": ["id", "campaign", "channel", "run_id", "selection", "exported_at", "rows", "prospects"], "properties": {
             "id": {"type": "integer"}, "campaign": {"type": "string"}, "channel": {"type": "string", "enum": ["mail", "email", "ads"]},

@@ -25,6 +25,7 @@ struct DataRoutes: Sendable {
         group.get("runs", use: runs)
         group.get("models", use: models)
         group.get("campaigns", use: campaigns)
+        group.get("campaigns/{name}/results", use: campaignResults)
         group.get("exports", use: exports)
     }
 
@@ -159,6 +160,25 @@ struct DataRoutes: Sendable {
             }
         }
         return try json(ListResource(key: "campaigns", items: campaigns), context)
+    }
+
+    /// A measured campaign's results (SPEC §11), as `listwise campaign results` gives them.
+    @Sendable func campaignResults(_ request: Request, context: APIContext) async throws -> Response {
+        let key = try context.requireKey()
+        let name = try Parameters.path(context, "name")
+        guard try await store.campaigns().contains(where: { $0.name == name }) else { throw APIProblem.notFound("no campaign named \(name)") }
+        if !key.territories.isEmpty {
+            let exports = try await store.exports(limit: Int.max).filter { $0.campaign == name }
+            guard exports.allSatisfy({ key.allows(territory: $0.territory) }) else {
+                throw APIProblem.forbidden("this key is limited to territories that do not hold every list of campaign \(name)")
+            }
+        }
+        var asOfDay: Int?
+        if let text = request.uri.queryParameters.get("as_of") {
+            guard let day = DayNumber.parse(text) else { throw APIProblem.badParameter("as_of", "as_of must be a date YYYY-MM-DD") }
+            asOfDay = day
+        }
+        return try json(try await store.campaignResults(name, asOfDay: asOfDay), context)
     }
 
     @Sendable func exports(_ request: Request, context: APIContext) async throws -> Response {

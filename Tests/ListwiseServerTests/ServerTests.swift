@@ -92,6 +92,26 @@ final class ServerTests: ServerTestCase {
         XCTAssertEqual(again.status, 200, again.text)
         XCTAssertTrue(Set(again.text.split(separator: "\n").dropFirst()).isDisjoint(with: Set(lines.dropFirst())))
 
+        // A measured campaign through the API: a holdout drawn, and its results (SPEC §11).
+        let measured = try await api.send("POST", "/v1/territories/east/exports", key: key,
+                                          body: try JSONSerialization.data(withJSONObject: ["channel": "email", "campaign": "api-measured",
+                                                                                             "top_percent": 100, "holdout_percent": 25, "holdout_seed": 4]))
+        XCTAssertEqual(measured.status, 200, measured.text)
+        let results = try await api.get("/v1/campaigns/api-measured/results", key: key)
+        XCTAssertEqual(results.status, 200, results.text)
+        let object = try results.json()
+        XCTAssertEqual(object["holdout_percent"] as? Int, 25)
+        let all = (object["tiers"] as? [[String: Any]])?.last
+        XCTAssertGreaterThan((all?["held_out"] as? [String: Any])?["homes"] as? Int ?? 0, 0)
+        let unknown = try await api.get("/v1/campaigns/nope/results", key: key)
+        XCTAssertEqual(unknown.status, 404)
+        let badDate = try await api.get("/v1/campaigns/api-measured/results?as_of=2025-99-01", key: key)
+        XCTAssertEqual(badDate.status, 400)
+        let badHoldout = try await api.send("POST", "/v1/territories/east/exports", key: key,
+                                            body: try JSONSerialization.data(withJSONObject: ["channel": "mail", "campaign": "x", "top": 5,
+                                                                                               "holdout_percent": 95]))
+        XCTAssertEqual(badHoldout.status, 400, badHoldout.text)
+
         let metrics = try await api.get("/metrics")
         XCTAssertEqual(metrics.status, 200)
         XCTAssertTrue(metrics.text.contains("listwise_http_requests_total{method=\"GET\",route=\"/v1/territories/{name}/scores\",status=\"200\"} 1"),
@@ -305,7 +325,7 @@ final class ServerTests: ServerTestCase {
         let paths = try XCTUnwrap(document["paths"] as? [String: [String: Any]])
         let documented = Set(paths.flatMap { path, operations in operations.keys.map { "\($0) \(path)" } })
         XCTAssertEqual(documented, routes)
-        XCTAssertEqual(routes.count, 15)
+        XCTAssertEqual(routes.count, 16)
         // Every reference resolves.
         let schemas = try XCTUnwrap((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
         let text = String(decoding: OpenAPIDocument.json, as: UTF8.self)

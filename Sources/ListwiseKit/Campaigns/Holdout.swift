@@ -99,7 +99,9 @@ struct CampaignHistory: Sendable {
     func holdout(_ request: HoldoutRequest?, campaign: String) throws -> HoldoutSettings? {
         let percent: Int
         switch (request?.percent, holdoutPercent) {
-        case (nil, nil): return nil
+        case (nil, nil):
+            if request?.seed != nil { throw ListwiseError.usage("--holdout-seed needs --holdout PERCENT: campaign \(campaign) does not hold out") }
+            return nil
         case (let asked?, let kept?) where asked != kept:
             throw ListwiseError.usage("campaign \(campaign) holds out \(kept) %: use --holdout \(kept), or a new campaign")
         case (let asked?, nil):

@@ -74,13 +74,19 @@ public struct WebhookEvent: Sendable {
 
     static func export(_ export: PreparedExport, exportID: Int64, destination: String, now: Date) -> WebhookEvent {
         let territory = export.run.territory
-        return WebhookEvent(type: .exportCompleted, territory: territory, now: now, data: [
+        var data: [String: JSONValue] = [
             "export_id": .int(Int(exportID)), "campaign": .string(export.settings.campaign), "channel": .string(export.settings.channel.rawValue),
             "territory": territory.map(JSONValue.string) ?? .null, "run_id": .int(Int(export.summary.runID)),
             "selection": .string(export.settings.selection.description), "destination": .string(destination == "-" ? "stdout" : "file"),
             "rows": .int(export.summary.exportedRows), "prospects": .int(export.summary.exportedProspects),
             "links": .object(["exports": .string("/v1/exports"), "campaigns": .string("/v1/campaigns")]),
-        ])
+        ]
+        if let holdout = export.summary.holdout {
+            // The campaign's control group (SPEC §11): how many were set aside, not who.
+            data["holdout"] = .object(["percent": .int(holdout.percent), "seed": .int(holdout.seed),
+                                       "rows": .int(export.summary.heldOutRows), "prospects": .int(export.summary.heldOutProspects)])
+        }
+        return WebhookEvent(type: .exportCompleted, territory: territory, now: now, data: data)
     }
 
     static func refresh(id: Int64, status: String, report: RefreshReport, error: String?, now: Date) -> WebhookEvent {
@@ -91,6 +97,9 @@ public struct WebhookEvent: Sendable {
             "score_runs": .array(report.scoreRuns.map { .int(Int($0)) }), "links": .object(["runs": .string("/v1/runs")]),
         ]
         if let error { data["error"] = .string(error) }
+        if let signals = report.campaignsBecameSignificant, !signals.isEmpty {
+            data["campaigns_became_significant"] = .array(signals.map { .object(["campaign": .string($0.campaign), "verdict": .string($0.verdict)]) })
+        }
         return WebhookEvent(type: status == "failed" ? .refreshFailed : .refreshCompleted, territory: nil, now: now, data: data)
     }
 
