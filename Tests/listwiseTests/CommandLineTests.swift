@@ -628,6 +628,10 @@ final class CommandLineTests: XCTestCase {
 
         let campaigns = try run(["campaigns", "--db", db, "--format", "jsonl"])
         XCTAssertTrue(campaigns.stdout.contains("\"holdout_percent\":20"), campaigns.stdout)
+        let campaignTable = try run(["campaigns", "--db", db])
+        XCTAssertTrue(campaignTable.stdout.hasPrefix("campaign"), campaignTable.stdout)
+        XCTAssertTrue(campaignTable.stdout.contains("held out"), campaignTable.stdout)
+        XCTAssertTrue(campaignTable.stdout.contains(" (20 %)"), campaignTable.stdout)
 
         for (arguments, words) in [(["--holdout", "0"], "--holdout"), (["--holdout", "95"], "--holdout"), (["--holdout", "10"], "holds out 20 %")] {
             let bad = try run(["export", "--db", db, "--run", "1", "--channel", "email", "--campaign", "spring", "--top", "10"] + arguments)
