@@ -48,18 +48,19 @@ public enum CampaignReport {
         func table(_ header: [String], _ rows: [[String]], right: Set<Int>) -> [String] {
             let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
             return ([header] + rows).map { cells in
-                "  " + cells.enumerated().map { column, cell in
+                let line = "  " + cells.enumerated().map { column, cell in
                     let fill = String(repeating: " ", count: widths[column] - cell.count)
                     return right.contains(column) ? fill + cell : cell + fill
                 }.joined(separator: "  ")
+                return String(line.reversed().drop { $0 == " " }.reversed())
             }
         }
         var lines = [heading(results), ""]
         lines += table(groupHeader, groupRows(results), right: [2, 3, 4, 5, 7, 8])
         lines += ["", "contacted against held out (listed or sold):"]
         lines += table(comparisonHeader, results.tiers.map { [$0.tier, ratioText($0), differenceText($0)] }, right: [])
-        lines += ["", "rates: Wilson score intervals; ratio: Katz log interval by tier, Mantel-Haenszel over the tiers (Greenland-Robins interval); "
-                  + "difference: Newcombe's hybrid score interval. predicted: the run's probabilities pro-rated to the days elapsed."]
+        lines += ["", "rates: Wilson score intervals; ratio: Katz log interval by tier, Mantel-Haenszel over the tiers (Greenland-Robins);",
+                  "difference: Newcombe's hybrid score interval; predicted: the run's probabilities pro-rated to the days elapsed."]
         if results.mixedHomes > 0 { lines.append("\(results.mixedHomes.grouped) homes had a prospect contacted and another held out: counted as contacted.") }
         lines += ["", results.verdict]
         return lines.joined(separator: "\n")
@@ -69,10 +70,12 @@ public enum CampaignReport {
     static func html(_ campaigns: [CampaignResults]) -> String {
         guard !campaigns.isEmpty else { return "" }
         var html = "<h2>Measured campaigns</h2>\n<p>Homes contacted by a campaign against its randomly held-out homes of the same tiers: "
-            + "listings and sales after the list's date (rates with Wilson 95 % intervals; ratio by Katz, over all tiers by Mantel-Haenszel).</p>\n"
+            + "listings and sales after the list's date (rates with Wilson 95\u{00A0}% intervals; ratio by Katz, over all tiers by "
+            + "Mantel-Haenszel; difference by Newcombe).</p>\n"
         for results in campaigns {
             html += "<h3>\(HTMLReport.escape(results.campaign))</h3>\n<p>\(HTMLReport.escape(heading(results)))</p>\n"
             html += HTMLReport.table("campaign-\(results.campaign)", groupHeader, groupRows(results), numeric: [2, 3, 4, 5, 7, 8])
+            html += "<p>Contacted against held out (listed or sold):</p>\n"
             html += HTMLReport.table("campaign-\(results.campaign)-ratio", comparisonHeader,
                                      results.tiers.map { [$0.tier, ratioText($0), differenceText($0)] })
             html += "<p class=\"verdict\"><b>\(HTMLReport.escape(results.verdict))</b></p>\n"
