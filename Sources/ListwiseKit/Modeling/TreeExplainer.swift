@@ -316,11 +316,12 @@ final class ContributionCache: Sendable {
         /// Entries kept per tree.
         private(set) var counts: [Int]
         /// Each tree's patterns: an open-addressing table of 2^bits[t] slots from slotStart[t]
-        /// (at most half full), a slot holding a pattern and its entry + 1 (0: empty), probed
-        /// linearly from the pattern's Fibonacci hash. Hand-written: Swift's Dictionary (SipHash,
-        /// a retain per lookup) was 6 % of a gbm score run's samples.
-        private let slotKeys: UnsafeMutablePointer<UInt64>
-        private let slotEntries: UnsafeMutablePointer<Int32>
+        /// (at most half full), a slot holding a pattern and its entry + 1 (0: empty) side by
+        /// side (one cache line a probe), probed linearly from the pattern's Fibonacci hash.
+        /// Hand-written: Swift's Dictionary (SipHash, a retain per lookup) was 6 % of a gbm score
+        /// run's samples.
+        private struct Slot { var key: UInt64; var entry: Int64 }
+        private let slots: UnsafeMutablePointer<Slot>
         private let slotStart: [Int]
         private let bits: [Int]
 
@@ -331,12 +332,11 @@ final class ContributionCache: Sendable {
             values = .allocate(capacity: max(1, zip(capacity, features).reduce(0) { $0 + $1.0 * $1.1 }))
             bits = capacity.map { $0 == 0 ? 0 : max(4, Int.bitWidth - (2 * $0 - 1).leadingZeroBitCount) }
             slotStart = bits.reduce(into: [0]) { $0.append($0.last! + ($1 == 0 ? 0 : 1 << $1)) }.dropLast()
-            let slots = max(1, zip(slotStart, bits).map { $0 + ($1 == 0 ? 0 : 1 << $1) }.max() ?? 1)
-            slotKeys = .allocate(capacity: slots)
-            slotEntries = .allocate(capacity: slots)
-            slotEntries.initialize(repeating: 0, count: slots)
+            let count = max(1, zip(slotStart, bits).map { $0 + ($1 == 0 ? 0 : 1 << $1) }.max() ?? 1)
+            slots = .allocate(capacity: count)
+            slots.initialize(repeating: Slot(key: 0, entry: 0), count: count)
         }
-        deinit { values.deallocate(); slotKeys.deallocate(); slotEntries.deallocate() }
+        deinit { values.deallocate(); slots.deallocate() }
 
         @inline(__always)
         private func home(_ t: Int, _ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) &>> UInt64(64 - bits[t])) }
@@ -347,9 +347,9 @@ final class ContributionCache: Sendable {
             let base = slotStart[t], mask = (1 << bits[t]) - 1
             var slot = home(t, key)
             while true {
-                let entry = slotEntries[base + slot]
-                if entry == 0 { return -1 }
-                if slotKeys[base + slot] == key { return entry - 1 }
+                let found = slots[base + slot]
+                if found.entry == 0 { return -1 }
+                if found.key == key { return Int32(truncatingIfNeeded: found.entry - 1) }
                 slot = (slot + 1) & mask
             }
         }
@@ -359,13 +359,12 @@ final class ContributionCache: Sendable {
             guard counts[t] < capacity[t] else { return nil }
             let base = slotStart[t], mask = (1 << bits[t]) - 1
             var slot = home(t, key)
-            while slotEntries[base + slot] != 0 {
-                if slotKeys[base + slot] == key { return nil }
+            while slots[base + slot].entry != 0 {
+                if slots[base + slot].key == key { return nil }
                 slot = (slot + 1) & mask
             }
             let entry = Int32(counts[t])
-            slotKeys[base + slot] = key
-            slotEntries[base + slot] = entry + 1
+            slots[base + slot] = Slot(key: key, entry: Int64(entry) + 1)
             counts[t] += 1
             return entry
         }
