@@ -610,7 +610,9 @@ final class CommandLineTests: XCTestCase {
         let table = try run(["campaign", "results", "spring", "--db", db])
         XCTAssertEqual(table.status, 0, table.stderr)
         XCTAssertTrue(table.stdout.hasPrefix("campaign spring: list as of 2024-12-31"), table.stdout)
-        for words in ["contacted", "held out", "ratio (95 % CI)", "Wilson"] { XCTAssertTrue(table.stdout.contains(words), words) }
+        for words in ["contacted", "held out", "ratio (95 % CI)", "Wilson", "the model in the field: held-out homes listed or sold"] {
+            XCTAssertTrue(table.stdout.contains(words), words)
+        }
         let json = try run(["campaign", "results", "spring", "--db", db, "--format", "json", "--as-of", "2025-06-30"])
         XCTAssertEqual(json.status, 0, json.stderr)
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])

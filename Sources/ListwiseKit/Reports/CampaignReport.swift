@@ -61,9 +61,18 @@ public enum CampaignReport {
         lines += table(comparisonHeader, results.tiers.map { [$0.tier, ratioText($0), differenceText($0)] }, right: [])
         lines += ["", "rates: Wilson score intervals; ratio: Katz log interval by tier, Mantel-Haenszel over the tiers (Greenland-Robins);",
                   "difference: Newcombe's hybrid score interval; predicted: the run's probabilities pro-rated to the days elapsed."]
+        if let line = calibrationLine(results) { lines += ["", line] }
         if results.mixedHomes > 0 { lines.append("\(results.mixedHomes.grouped) homes had a prospect contacted and another held out: counted as contacted.") }
         lines += ["", results.verdict]
         return lines.joined(separator: "\n")
+    }
+
+    /// The model in the field: the held-out homes (untouched by the campaign) against the run's
+    /// predictions for them, pro-rated to the days elapsed.
+    public static func calibrationLine(_ results: CampaignResults) -> String? {
+        guard let heldOut = results.all?.heldOut, heldOut.homes > 0, heldOut.predicted > 0 else { return nil }
+        return String(format: "the model in the field: held-out homes listed or sold %d times against %.1f predicted (%.2fx)",
+                      heldOut.listedOrSold, heldOut.predicted, Double(heldOut.listedOrSold) / heldOut.predicted)
     }
 
     /// The HTML report's section: one table a campaign, and its verdict.
@@ -78,6 +87,7 @@ public enum CampaignReport {
             html += "<p>Contacted against held out (listed or sold):</p>\n"
             html += HTMLReport.table("campaign-\(results.campaign)-ratio", comparisonHeader,
                                      results.tiers.map { [$0.tier, ratioText($0), differenceText($0)] })
+            if let line = calibrationLine(results) { html += "<p>\(HTMLReport.escape(line.prefix(1).uppercased() + line.dropFirst())).</p>\n" }
             html += "<p class=\"verdict\"><b>\(HTMLReport.escape(results.verdict))</b></p>\n"
         }
         return html
