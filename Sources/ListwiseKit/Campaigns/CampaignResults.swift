@@ -94,6 +94,15 @@ public struct CampaignResults: Codable, Equatable, Sendable {
     public var all: TierComparison? { tiers.last { $0.tier == "all" } }
 }
 
+extension Store {
+    /// The results of every campaign that holds out (exported from runs of `territory` when given).
+    public func measuredCampaignResults(territory: String? = nil) async throws -> [CampaignResults] {
+        var results: [CampaignResults] = []
+        for name in try await measuredCampaigns(territory: territory) { results.append(try await campaignResults(name, asOfDay: nil)) }
+        return results
+    }
+}
+
 extension CampaignResults {
     static let tierOrder = ["High", "Medium", "Low", "on market"]
 
@@ -121,21 +130,22 @@ extension CampaignResults {
         var groups: [String: (contacted: GroupOutcome, heldOut: GroupOutcome)] = [:]
         for id in order {
             let home = homes[id]!, first = home.first
-            let window = (first.runAsOfDay + 1)...max(asOfDay, first.runAsOfDay + 1)
-            let inWindow = { (days: [Int]?) in (days ?? []).filter { window.contains($0) && $0 <= asOfDay } }
+            // Events in the home's window (its list's as-of date, asOfDay].
+            let inWindow = { (days: [Int]?) in (days ?? []).filter { $0 > first.runAsOfDay && $0 <= asOfDay } }
             let listed = inWindow(listings[id]), sold = inWindow(sales[id])
-            let tier = first.tier ?? "on market"
-            var outcome = home.contacted ? groups[tier]?.contacted ?? GroupOutcome() : groups[tier]?.heldOut ?? GroupOutcome()
-            outcome.homes += 1
-            if !listed.isEmpty { outcome.listed += 1 }
-            if !sold.isEmpty { outcome.sold += 1 }
-            if !listed.isEmpty || !sold.isEmpty { outcome.listedOrSold += 1 }
-            if listed.contains(where: { $0 >= first.exportedDay }) { outcome.listedAfterExport += 1 }
-            if let p = first.probability, first.horizonDays > 0 {
-                outcome.predicted += p * min(1, Double(max(0, asOfDay - first.runAsOfDay)) / Double(first.horizonDays))
+            func count(_ outcome: inout GroupOutcome) {
+                outcome.homes += 1
+                if !listed.isEmpty { outcome.listed += 1 }
+                if !sold.isEmpty { outcome.sold += 1 }
+                if !listed.isEmpty || !sold.isEmpty { outcome.listedOrSold += 1 }
+                if listed.contains(where: { $0 >= first.exportedDay }) { outcome.listedAfterExport += 1 }
+                if let p = first.probability, first.horizonDays > 0 {
+                    outcome.predicted += p * min(1, Double(max(0, asOfDay - first.runAsOfDay)) / Double(first.horizonDays))
+                }
             }
+            let tier = first.tier ?? "on market"
             var pair = groups[tier] ?? (GroupOutcome(), GroupOutcome())
-            if home.contacted { pair.contacted = outcome } else { pair.heldOut = outcome }
+            if home.contacted { count(&pair.contacted) } else { count(&pair.heldOut) }
             groups[tier] = pair
         }
         var tiers: [TierComparison] = []
@@ -225,7 +235,7 @@ extension CampaignStatistics {
     /// RR = Σ a·n2/N ÷ Σ c·n1/N, Var(ln RR) = Σ (n1·n2·(a+c) − a·c·N)/N² ÷ (Σ a·n2/N · Σ c·n1/N).
     /// With one stratum it is Katz's interval. Strata missing either group add nothing; nil when
     /// either sum is 0.
-    static func mantelHaenszelRatio(_ strata: [(a: Int, n1: Int, c: Int, n2: Int)], z: Double = 1.959963984540054)
+    static func mantelHaenszelRatio(_ strata: [(a: Int, n1: Int, c: Int, n2: Int)], z: Double = z95)
         -> (ratio: Double, interval: Interval)? {
         var r = 0.0, s = 0.0, v = 0.0
         for (a, n1, c, n2) in strata where n1 > 0 && n2 > 0 {

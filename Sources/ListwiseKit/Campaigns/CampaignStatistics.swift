@@ -19,12 +19,15 @@ public struct Interval: Codable, Equatable, Sendable {
 /// contacted homes against c of n2 held-out homes. `z` is the normal quantile; the default,
 /// Φ⁻¹(0.975) as scipy's `norm.isf(0.025)`, gives 95 % intervals.
 public enum CampaignStatistics {
+    /// Φ⁻¹(0.975), as scipy's `norm.isf(0.025)`.
+    public static let z95 = 1.9599639845400545
+
     /// Wilson's score interval (Wilson 1927) for successes/trials, p = x/n:
     /// (p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n).
     /// Equals statsmodels `proportion_confint(x, n, method="wilson")`; with 0 successes the lower
     /// bound is exactly 0 and with n successes the upper is exactly 1 (statsmodels clips to [0, 1]).
     /// nil when trials ≤ 0 or successes is outside 0...trials.
-    public static func wilson(successes: Int, trials: Int, z: Double = 1.9599639845400545) -> Interval? {
+    public static func wilson(successes: Int, trials: Int, z: Double = z95) -> Interval? {
         guard trials > 0, (0...trials).contains(successes) else { return nil }
         let n = Double(trials), p = Double(successes) / n
         let z2 = z * z
@@ -40,7 +43,7 @@ public enum CampaignStatistics {
     /// lower = p1 − p2 − √((p1 − l1)² + (u2 − p2)²), upper = p1 − p2 + √((u1 − p1)² + (p2 − l2)²).
     /// Equals statsmodels `confint_proportions_2indep(a, n1, c, n2, method="newcomb", compare="diff")`.
     /// nil when n1 or n2 is 0 (or a count is out of range).
-    public static func differenceInterval(a: Int, n1: Int, c: Int, n2: Int, z: Double = 1.9599639845400545) -> Interval? {
+    public static func differenceInterval(a: Int, n1: Int, c: Int, n2: Int, z: Double = z95) -> Interval? {
         guard let w1 = wilson(successes: a, trials: n1, z: z), let w2 = wilson(successes: c, trials: n2, z: z) else { return nil }
         let p1 = Double(a) / Double(n1), p2 = Double(c) / Double(n2)
         let lowerArm = ((p1 - w1.lower) * (p1 - w1.lower) + (w2.upper - p2) * (w2.upper - p2)).squareRoot()
@@ -63,7 +66,7 @@ public enum CampaignStatistics {
     /// and the adjusted ((a+½)/(n1+½)) / (½/(n2+½)) is returned: the interval's centre on the log
     /// scale. nil when n1 or n2 is 0, when a count is out of range, or when a and c are both 0
     /// (no events in either group: no ratio to speak of).
-    public static func ratioInterval(a: Int, n1: Int, c: Int, n2: Int, z: Double = 1.9599639845400545)
+    public static func ratioInterval(a: Int, n1: Int, c: Int, n2: Int, z: Double = z95)
         -> (ratio: Double, interval: Interval)? {
         guard n1 > 0, n2 > 0, (0...n1).contains(a), (0...n2).contains(c), a > 0 || c > 0 else { return nil }
         let adjust = a == 0 || c == 0 ? 0.5 : 0

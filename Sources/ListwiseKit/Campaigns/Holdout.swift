@@ -95,6 +95,18 @@ struct CampaignHistory: Sendable {
     /// Whether the campaign has exports without a holdout.
     var hasExportsWithoutHoldout = false
 
+    /// Adds one row of the campaign's history: a home is held out only while every one of its
+    /// prospects the campaign met was held out (one contacted prospect makes it contacted).
+    mutating func record(prospect: String, home: String?, heldOut: Bool) {
+        if heldOut { heldOutProspects.insert(prospect) }
+        if let home { homes[home] = heldOut && (homes[home] ?? true) }
+    }
+
+    /// Adds one of the campaign's exports' holdout percent (nil: an export without a holdout).
+    mutating func record(holdoutPercent percent: Int?) {
+        if let percent { holdoutPercent = percent } else { hasExportsWithoutHoldout = true }
+    }
+
     /// The holdout this export draws, from the request and the campaign's earlier exports.
     func holdout(_ request: HoldoutRequest?, campaign: String) throws -> HoldoutSettings? {
         let percent: Int

@@ -106,13 +106,6 @@ extension Store {
         return report
     }
 
-    /// The results of every campaign that holds out.
-    public func measuredCampaignResults(territory: String? = nil) async throws -> [CampaignResults] {
-        var results: [CampaignResults] = []
-        for name in try await measuredCampaigns(territory: territory) { results.append(try await campaignResults(name, asOfDay: nil)) }
-        return results
-    }
-
     /// Every CSV of the inbox, the four kinds in order (properties first), each moved to
     /// processed/ after its import or to failed/ with a `.error` file beside it.
     private func importInbox(_ settings: RefreshSettings, logger: Logger, report: inout RefreshReport) async throws {

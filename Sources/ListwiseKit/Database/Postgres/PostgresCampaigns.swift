@@ -28,12 +28,7 @@ extension PostgresStore {
                                                    holdoutPercent: percent))
                 }
                 var end = asOfDay
-                if end == nil {
-                    for try await value in try await connection.query("SELECT max(event_date) - DATE '1970-01-01' FROM events", logger: logger)
-                        .decode(Int?.self) {
-                        end = value
-                    }
-                }
+                if end == nil { end = try await self.lastEventDay(on: connection) }
                 let last = end ?? rows.map(\.runAsOfDay).max() ?? 0
                 var events: [CampaignOutcomeEvent] = []
                 if let start = rows.map(\.runAsOfDay).min() {

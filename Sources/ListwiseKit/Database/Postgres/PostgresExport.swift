@@ -39,13 +39,12 @@ extension PostgresStore {
                     SELECT h.prospect_id, h.property_id, h.held_out FROM exports e JOIN contact_history h ON h.export_id = e.id
                     WHERE e.campaign = \(settings.campaign)
                     """, logger: logger).decode((String, String, Bool).self) {
-                    if heldOut { history.heldOutProspects.insert(prospect) }
-                    history.homes[home] = heldOut && (history.homes[home] ?? true)
+                    history.record(prospect: prospect, home: home, heldOut: heldOut)
                 }
                 for try await percent in try await connection.query("""
                     SELECT DISTINCT holdout_percent FROM exports WHERE campaign = \(settings.campaign)
                     """, logger: logger).decode(Int?.self) {
-                    if let percent { history.holdoutPercent = percent } else { history.hasExportsWithoutHoldout = true }
+                    history.record(holdoutPercent: percent)
                 }
                 let selection = CandidateSelection(run: run, settings: settings) { filter in
                     try await self.orderedCandidates(filter, run: run, settings: settings, on: connection)

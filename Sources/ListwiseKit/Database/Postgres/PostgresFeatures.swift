@@ -61,7 +61,7 @@ extension PostgresStore {
         return exists
     }
 
-    private func lastEventDay(on connection: PostgresConnection) async throws -> Int? {
+    func lastEventDay(on connection: PostgresConnection) async throws -> Int? {
         var day: Int?
         for try await value in try await connection.query("SELECT max(event_date) - DATE '1970-01-01' FROM events", logger: logger)
             .decode(Int?.self) {

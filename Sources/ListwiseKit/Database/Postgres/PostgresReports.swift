@@ -42,9 +42,7 @@ extension PostgresStore {
                                               latitude: latitude, longitude: longitude))
         }
         var report = TerritoryReport(run: run, homes: homes)
-        for name in try await measuredCampaigns(territory: run.territory) {
-            report.campaigns.append(try await campaignResults(name, asOfDay: nil))
-        }
+        report.campaigns = try await measuredCampaignResults(territory: run.territory)
         return report
     }
 

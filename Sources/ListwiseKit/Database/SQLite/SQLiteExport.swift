@@ -96,13 +96,9 @@ extension AppDatabase {
             SELECT h.prospect_id, h.property_id, h.held_out FROM exports e JOIN contact_history h ON h.export_id = e.id
             WHERE e.campaign = ?
             """, arguments: [campaign])
-        while let row = try rows.next() {
-            let heldOut: Bool = row[2]
-            if heldOut { history.heldOutProspects.insert(row[0]) }
-            if let home: String = row[1] { history.homes[home] = heldOut && (history.homes[home] ?? true) }
-        }
+        while let row = try rows.next() { history.record(prospect: row[0], home: row[1], heldOut: row[2]) }
         for row in try Row.fetchAll(db, sql: "SELECT DISTINCT holdout_percent FROM exports WHERE campaign = ?", arguments: [campaign]) {
-            if let percent: Int = row[0] { history.holdoutPercent = percent } else { history.hasExportsWithoutHoldout = true }
+            history.record(holdoutPercent: row[0])
         }
         return history
     }
