@@ -58,6 +58,7 @@ extension HomeScore {
         let design = try DesignMatrix.build(table, transforms: model.features, rows: Array(0..<table.count))
         let eta = try BLAS.multiply(design, model.coefficients)
         var contributions = [Double](repeating: 0, count: ranges.count)
+        var memo = Reasons.Memo()
         return (0..<table.count).map { row in
             // Contribution of a feature: Σ coefficient × standardised value over its columns (0 at the training mean).
             for (feature, range) in ranges.enumerated() {
@@ -66,7 +67,7 @@ extension HomeScore {
                 contributions[feature] = sum
             }
             let reasons = contributions.withUnsafeBufferPointer { contributions in
-                Reasons.top(contributions) { Reasons.phrase(features[$0], table.values[features[$0].rawValue][row]) }
+                Reasons.top(contributions) { memo.phrase(features[$0], table.values[features[$0].rawValue][row]) }
             }
             return HomeScore(propertyID: table.propertyIDs[row], probability: LogisticRegression.sigmoid(eta[row] + model.intercept),
                              onMarket: table.onMarket[row], reasons: reasons)
@@ -91,11 +92,12 @@ extension HomeScore {
                 explainer.add(rows: 0..<n, columns: pointers, into: phi.baseAddress!, scratch: scratch)
             }
         }
+        var memo = Reasons.Memo()
         return phi.withUnsafeBufferPointer { phi in
             (0..<n).map { row in
                 let contributions = UnsafeBufferPointer(rebasing: phi[(row * width)..<((row + 1) * width)])
                 let raw = contributions.reduce(explainer.expected, +)
-                let reasons = Reasons.top(contributions) { Reasons.phrase(features[$0], columns[$0][row]) }
+                let reasons = Reasons.top(contributions) { memo.phrase(features[$0], columns[$0][row]) }
                 return HomeScore(propertyID: table.propertyIDs[row], probability: calibration.probability(raw),
                                  onMarket: table.onMarket[row], reasons: reasons)
             }

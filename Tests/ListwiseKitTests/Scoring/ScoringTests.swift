@@ -88,6 +88,16 @@ final class ScoringTests: TemporaryFolderTestCase {
         XCTAssertEqual(homes["R9"]!.percentile, 0)
         XCTAssertEqual(homes["R1"]!.percentile!, 100 * (5 + 1.0) / 9, accuracy: 1e-12, "5 below, 2 other tied")
         XCTAssertEqual(ids.map { homes[$0]!.tier }, ["High", "Medium", "Medium", "Medium", "Low", "Low", "High", "Low", "Low", "Low"])
+        // The rank order of the Data API's pages: on the market first (rank 0), then by rank and id,
+        // the same as the SQL fill from the written scores (used by a store copy).
+        let order = "SELECT rank, property_id FROM score_ranks WHERE run_id = ? ORDER BY rank, property_id"
+        let written = try db.read { try Row.fetchAll($0, sql: order, arguments: [run.runID]).map { "\($0[0] as Int) \($0[1] as String)" } }
+        XCTAssertEqual(written, ["0 RM", "1 R0", "2 R6", "3 R1", "3 R2", "3 R3", "6 R7", "6 R8", "8 R4", "9 R5", "10 R9"])
+        try db.write { db in
+            try db.execute(sql: "DELETE FROM score_ranks")
+            try AppDatabase.fillScoreRanks(db, runID: run.runID)
+        }
+        XCTAssertEqual(try db.read { try Row.fetchAll($0, sql: order, arguments: [run.runID]).map { "\($0[0] as Int) \($0[1] as String)" } }, written)
     }
 
     func testChunkedScoringEqualsScoringAtOnceAndTerritoriesLimitTheScope() throws {
@@ -160,6 +170,14 @@ final class ScoringTests: TemporaryFolderTestCase {
             }
         }
         XCTAssertEqual(positions.tierCounts(high: 0.2, medium: 0.3), reference.tierCounts(high: 0.2, medium: 0.3))
+        // Rank order: every ranked home once, by rank, equal ranks by position.
+        var order: [(part: Int, row: Int, rank: Int)] = []
+        positions.forEachInRankOrder { order.append(($0, $1, $2)) }
+        XCTAssertEqual(order.count, ranked.count)
+        for (a, b) in zip(order, order.dropFirst()) {
+            XCTAssertTrue(a.rank < b.rank || (a.rank == b.rank && (a.part, a.row) < (b.part, b.row)), "\(a) before \(b)")
+        }
+        for home in order { XCTAssertEqual(home.rank, positions.rank(part: home.part, row: home.row)) }
     }
 
     func testChunkQueueStopsEveryoneOnAnError() throws {

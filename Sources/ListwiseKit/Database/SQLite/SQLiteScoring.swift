@@ -6,9 +6,10 @@ import GRDB
 extension AppDatabase {
     /// Scores the homes in scope and stores the run, streaming: features come in chunks of
     /// `settings.chunkRows` homes, each chunk is scored with one design matrix and one `dgemv` and
-    /// staged; one INSERT ... SELECT a reader's part then writes the scores with ranks,
-    /// percentiles and tiers. Memory grows only by the probabilities kept for ranking (8 bytes a
-    /// home, 24 while the ranks are built). The run is one transaction: all of it or nothing.
+    /// staged to a temporary file; then each reader's part is written with ranks, percentiles and
+    /// tiers, and the rank order. Memory grows by the probabilities kept for ranking and the ids
+    /// for the rank order: about 20 bytes a home and the ids' bytes (36 bytes while the ranks are
+    /// built). The run is one transaction: all of it or nothing.
     public func score(model: LikelyToSellModel, settings: ScoreSettings) throws -> ScoreRunSummary {
         let started = Date()
         let scope = try settings.territory.map { try territory(named: $0).definition }
@@ -32,9 +33,9 @@ extension AppDatabase {
                                      model.horizonDays, Self.timestamp(started), Self.timestamp(started)])
                 let runID = db.lastInsertedRowID
                 summary.runID = runID
-                // Pass 1: scores and reasons to one staging table per reader, in the order the reader
-                // made them (its share of the property ids, in order: appended, no key to search),
-                // probabilities kept (8 bytes a home) for ranking.
+                // Pass 1: scores and reasons to one staging file per reader, in the order the reader
+                // made them (its share of the property ids, in order), probabilities kept (8 bytes a
+                // home) for ranking.
                 let featureSettings = FeatureSettings(asOfDays: [settings.asOfDay], horizonDays: model.horizonDays,
                                                       marketRates: settings.marketRates, includeOnMarket: true, scope: scope)
                 let profileCounts = model.featureProfiles.map(ProfileCounts.init)
@@ -45,31 +46,15 @@ extension AppDatabase {
                     profileCounts?.add(chunk)
                     return try HomeScore.scores(of: chunk, model: model, features: features, explainer: explainer)
                 }
-                // A part's table is made when its first chunk comes (inside `forEach`, which stops
+                // A part's file is made when its first chunk comes (inside `forEach`, which stops
                 // the readers on any error).
-                var stages: [Int: RawStatement] = [:]
+                var stages = [StagedScores?](repeating: nil, count: readers.parts)
                 var probabilities = [[Double]](repeating: [], count: readers.parts)
                 try readers.forEach { part, scored in
-                    if stages[part] == nil {
-                        try db.execute(sql: """
-                            CREATE TEMP TABLE IF NOT EXISTS score_staging_\(part) (
-                                property_id TEXT NOT NULL, probability REAL NOT NULL, on_market INTEGER NOT NULL,
-                                reason1 TEXT, reason2 TEXT, reason3 TEXT);
-                            DELETE FROM score_staging_\(part);
-                            """)
-                        stages[part] = try RawStatement(db, sql: "INSERT INTO score_staging_\(part) VALUES (?, ?, ?, ?, ?, ?)", persistent: true)
-                    }
+                    if stages[part] == nil { stages[part] = try StagedScores() }
                     let stage = stages[part]!
                     for score in scored {
-                        // Bound one by one (no array of values a row: this thread shares the cores with the readers).
-                        stage.bind(1, score.propertyID)
-                        stage.bind(2, score.probability)
-                        stage.bind(3, Int64(score.onMarket ? 1 : 0))
-                        for slot in 0..<3 {
-                            if slot < score.reasons.count { stage.bind(Int32(4 + slot), score.reasons[slot]) } else { stage.bindNull(Int32(4 + slot)) }
-                        }
-                        defer { stage.reset() }
-                        while try stage.step() {}
+                        try stage.append(score)
                         summary.rows += 1
                         if score.onMarket { summary.onMarket += 1 } else { summary.expectedListings += score.probability }
                         probabilities[part].append(score.onMarket ? .nan : score.probability)
@@ -78,32 +63,13 @@ extension AppDatabase {
                 }
                 settings.progress?(summary.rows, true)
                 // Pass 2: each staged home with its rank, part after part (the parts are consecutive
-                // ranges of ids, so the rows go into the table in key order), by INSERT ... SELECT whose
-                // ranks come from Swift functions of the staged row. (An UPDATE of ranks in place
-                // took 21 s for 1M homes, it rewrites every row; inserting row by row through Swift 7 s.)
+                // ranges of ids, so the rows go into the table in key order: appends). (An UPDATE of
+                // ranks in place took 21 s for 1M homes, it rewrites every row.)
                 let ranking = PositionRanking(probabilities)
                 probabilities = []
-                let staged = stages.keys.sorted()
-                stages = [:]   // finalized before their tables are dropped
-                for part in staged {
-                    try RawStatement.withFunctions(db, [("listwise_rank", { ranking.rank(part: part, row: Int($0) - 1) }),
-                                                        ("listwise_tied", { ranking.tied(part: part, row: Int($0) - 1) })]) {
-                        try db.execute(sql: """
-                            INSERT INTO scores (run_id, property_id, probability, rank, percentile, tier, on_market, reason1, reason2, reason3)
-                            SELECT :run, property_id, probability, rank,
-                                   CASE WHEN rank IS NULL THEN NULL WHEN :n > 1 THEN 100.0 * ((:n - rank - tied + 1) + 0.5 * (tied - 1)) / (:n - 1)
-                                        ELSE 100.0 END,
-                                   CASE WHEN rank IS NULL THEN NULL WHEN rank <= :high * :n THEN 'High'
-                                        WHEN rank <= (:high + :medium) * :n THEN 'Medium' ELSE 'Low' END,
-                                   on_market, reason1, reason2, reason3
-                            FROM (SELECT *, CASE WHEN on_market THEN NULL ELSE listwise_rank(rowid) END AS rank,
-                                            CASE WHEN on_market THEN NULL ELSE listwise_tied(rowid) END AS tied
-                                  FROM score_staging_\(part) ORDER BY rowid)
-                            """, arguments: ["run": runID, "n": ranking.count, "high": settings.highShare, "medium": settings.mediumShare])
-                    }
-                    try db.execute(sql: "DROP TABLE score_staging_\(part)")
-                }
-                try Self.fillScoreRanks(db, runID: runID)
+                let ids = try Self.writeScores(db, runID: runID, stages: stages.map { $0 }, ranking: ranking, settings: settings)
+                stages = []
+                try Self.writeScoreRanks(db, runID: runID, ranking: ranking, ids: ids)
                 summary.tierCounts = ranking.tierCounts(high: settings.highShare, medium: settings.mediumShare)
                 try db.execute(sql: "UPDATE score_runs SET finished_at = ?, rows = ?, on_market = ?, feature_counts = ? WHERE id = ?",
                                arguments: [Self.timestamp(Date()), summary.rows, summary.onMarket, try profileCounts?.json(), runID])
@@ -115,10 +81,71 @@ extension AppDatabase {
         return summary
     }
 
+    /// Pass 2 of a run: the staged scores of each part, in order, with their ranks, percentiles
+    /// and tiers, bound from the staged bytes (rows in key order: appends). Returns the ids, for
+    /// `writeScoreRanks`.
+    static func writeScores(_ db: Database, runID: Int64, stages: [StagedScores?], ranking: PositionRanking,
+                            settings: ScoreSettings) throws -> ScoredIDs {
+        let insert = try BatchedInsert(db, table: "scores", columns: ["run_id", "property_id", "probability", "rank", "percentile", "tier",
+                                                                      "on_market", "reason1", "reason2", "reason3"])
+        let tiers: [String: StaticString] = ["High": "High", "Medium": "Medium", "Low": "Low"]
+        let n = ranking.count
+        var ids = ScoredIDs()
+        for (part, stage) in stages.enumerated() {
+            ids.startPart()
+            try stage?.forEach(beforeBytesMove: insert.flush) { row, score in
+                ids.append(score.id)
+                insert.bind(0, runID)
+                insert.bind(1, unsafeBytes: score.id.baseAddress!, count: score.id.count)
+                insert.bind(2, score.probability)
+                let rank = ranking.rank(part: part, row: row)
+                if rank > 0 {
+                    let tied = ranking.tied(part: part, row: row)
+                    insert.bind(3, Int64(rank))
+                    // The percentile and tier rules of `Ranking` (SPEC §3).
+                    insert.bind(4, n > 1 ? 100.0 * (Double(n - rank - tied + 1) + 0.5 * Double(tied - 1)) / Double(n - 1) : 100.0)
+                    let tier = tiers[Ranking.tier(rank: rank, of: Double(n), high: settings.highShare, medium: settings.mediumShare)]!
+                    insert.bind(5, unsafeBytes: tier.utf8Start, count: tier.utf8CodeUnitCount)
+                } else {
+                    insert.bindNull(3)
+                    insert.bindNull(4)
+                    insert.bindNull(5)
+                }
+                insert.bind(6, Int64(score.onMarket ? 1 : 0))
+                for (slot, reason) in [score.reasons.0, score.reasons.1, score.reasons.2].enumerated() {
+                    if let reason { insert.bind(7 + slot, unsafeBytes: reason.baseAddress!, count: reason.count) } else { insert.bindNull(7 + slot) }
+                }
+                try insert.endRow()
+            }
+        }
+        return ids
+    }
+
     /// The run's homes in rank order, for the Data API's pages (`score_ranks`; on-market homes
-    /// as rank 0): one sort of (rank, id) pairs, then appends; 0.8-0.9 s at 1M homes. (Written
-    /// from the ranking's order with the ids kept in memory: 0.66-0.77 s for 24 bytes a home
-    /// more, not kept.)
+    /// as rank 0, first), written from the ranking's order and the ids kept in memory: appends.
+    /// (Filled by SQL from the written scores, one sort of (rank, id) pairs, it took 1.2-1.8 s
+    /// of a 1M-home run.)
+    static func writeScoreRanks(_ db: Database, runID: Int64, ranking: PositionRanking, ids: ScoredIDs) throws {
+        let insert = try BatchedInsert(db, table: "score_ranks", columns: ["run_id", "rank", "property_id"], batchRows: 256)
+        try ids.withIDs { id in
+            func write(part: Int, row: Int, rank: Int) throws {
+                let (bytes, count) = id(part, row)
+                insert.bind(0, runID)
+                insert.bind(1, Int64(rank))
+                insert.bind(2, unsafeBytes: bytes, count: count)
+                try insert.endRow()
+            }
+            // Rank 0 (on the market) in id order: the parts are consecutive ranges, in order.
+            for part in 0..<ids.parts {
+                for row in 0..<ids.count(part: part) where ranking.rank(part: part, row: row) == 0 { try write(part: part, row: row, rank: 0) }
+            }
+            try ranking.forEachInRankOrder { part, row, rank in try write(part: part, row: row, rank: rank) }
+            try insert.flush()
+        }
+    }
+
+    /// The run's homes in rank order (see `writeScoreRanks`) from its written scores: one sort
+    /// of (rank, id) pairs, then appends (for a copied store).
     static func fillScoreRanks(_ db: Database, runID: Int64) throws {
         try db.execute(sql: """
             INSERT INTO score_ranks (run_id, rank, property_id)
@@ -126,10 +153,19 @@ extension AppDatabase {
             """, arguments: [runID])
     }
 
-    /// `parts` ranges of property ids with about as many homes each.
+    /// `parts` ranges of property ids with about as many homes each; each bound found from the
+    /// one before it (an OFFSET from the first id walked 0.05 s of index at 1M homes a bound).
     static func propertyRanges(_ db: Database, parts: Int) throws -> [PropertyRange] {
         let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM properties") ?? 0
-        return try PropertyRange.split(db, parts: parts, count: count, ids: "SELECT property_id FROM properties")
+        guard parts > 1, count >= 2 * parts else { return [PropertyRange()] }
+        let next = try db.makeStatement(sql: "SELECT property_id FROM properties WHERE property_id >= ? ORDER BY property_id LIMIT 1 OFFSET ?")
+        var bounds: [String] = []
+        for part in 1..<parts {
+            let step = count * part / parts - count * (part - 1) / parts
+            guard let bound = try String.fetchOne(next, arguments: [bounds.last ?? "", step]) else { break }
+            bounds.append(bound)
+        }
+        return (0...bounds.count).map { PropertyRange(lower: $0 == 0 ? nil : bounds[$0 - 1], upper: $0 == bounds.count ? nil : bounds[$0]) }
     }
 }
 
@@ -210,12 +246,14 @@ extension AppDatabase {
 }
 
 /// The competition rank and tie count of every ranked home, by its position (reader part, row
-/// in the part), found by one sort: the same ranks as `Ranking`, looked up by the run's SQL
-/// without a binary search a row (those searches were 5 % of a 1M-home run). 24 bytes a home
-/// while the ranks are built, 8 after.
+/// in the part), found by one sort: the same ranks as `Ranking`, without a binary search a row
+/// (those searches were 5 % of a 1M-home run); and the ranked homes in rank order (ties in
+/// position order, which is id order). 24 bytes a home while the ranks are built, 16 after.
 struct PositionRanking: Sendable {
     private let ranks: [[Int32]]   // 0 = not ranked
     private let ties: [[Int32]]
+    /// Ranked homes by rank, then position: row | part << 40.
+    private let order: [Int]
     let count: Int
 
     /// `probabilities[part][row]`, NaN for a home that is not ranked (on the market).
@@ -225,7 +263,7 @@ struct PositionRanking: Sendable {
         for (part, rows) in probabilities.enumerated() {
             for (row, p) in rows.enumerated() where !p.isNaN { order.append((p, part << 40 | row)) }
         }
-        order.sort { $0.probability > $1.probability }
+        order.sort { $0.probability > $1.probability || ($0.probability == $1.probability && $0.position < $1.position) }
         var ranks = probabilities.map { [Int32](repeating: 0, count: $0.count) }
         var ties = ranks
         var start = 0
@@ -241,11 +279,20 @@ struct PositionRanking: Sendable {
         }
         self.ranks = ranks
         self.ties = ties
+        self.order = order.map(\.position)
         count = order.count
     }
 
     func rank(part: Int, row: Int) -> Int { Int(ranks[part][row]) }
     func tied(part: Int, row: Int) -> Int { Int(ties[part][row]) }
+
+    /// The ranked homes in rank order (equal ranks by position).
+    func forEachInRankOrder(_ body: (_ part: Int, _ row: Int, _ rank: Int) throws -> Void) rethrows {
+        for position in order {
+            let part = position >> 40, row = position & (1 << 40 - 1)
+            try body(part, row, Int(ranks[part][row]))
+        }
+    }
 
     /// Homes per tier, as the score run's SQL assigns them (see `Ranking.tierCounts`).
     func tierCounts(high: Double, medium: Double) -> [String: Int] {
@@ -257,5 +304,39 @@ struct PositionRanking: Sendable {
             }
         }
         return counts
+    }
+}
+
+/// The property ids of a run's homes by reader part and row, packed: 4 bytes a home and the
+/// ids' bytes.
+struct ScoredIDs {
+    private var bytes: [UInt8] = []
+    private var ends: [UInt32] = []
+    private var partStarts: [Int] = []
+
+    var parts: Int { partStarts.count }
+    func count(part: Int) -> Int { (part + 1 < partStarts.count ? partStarts[part + 1] : ends.count) - partStarts[part] }
+
+    /// The ids appended next are rows 0, 1, ... of the next part.
+    mutating func startPart() { partStarts.append(ends.count) }
+
+    mutating func append(_ id: UnsafeRawBufferPointer) {
+        bytes.append(contentsOf: id)
+        precondition(bytes.count <= UInt32.max, "more than 4 GB of property ids in one score run")
+        ends.append(UInt32(bytes.count))
+    }
+
+    /// Runs `body` with a function giving the bytes of (part, row)'s id, valid during `body`.
+    func withIDs<T>(_ body: ((_ part: Int, _ row: Int) -> (UnsafeRawPointer, Int)) throws -> T) rethrows -> T {
+        try bytes.withUnsafeBytes { raw in
+            try ends.withUnsafeBufferPointer { ends in
+                let base = raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+                return try body { part, row in
+                    let index = partStarts[part] + row
+                    let start = index == 0 ? 0 : Int(ends[index - 1])
+                    return (base + start, Int(ends[index]) - start)
+                }
+            }
+        }
     }
 }
