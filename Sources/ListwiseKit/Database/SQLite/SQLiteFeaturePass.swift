@@ -120,9 +120,12 @@ extension FeatureBuilder {
             let key = Array(properties.bytes(id))
             homeOwners.removeAll(keepingCapacity: true)
             homeEvents.removeAll(keepingCapacity: true)
-            // Owners and events of this property (rows of unknown properties cannot exist: foreign keys).
-            while ownerHasRow, owners.compare(ownerHome, key) < 0 { ownerHasRow = try owners.step() }
-            while ownerHasRow, owners.compare(ownerHome, key) == 0 {
+            // Owners and events of this property (rows of unknown properties cannot exist: foreign
+            // keys). One comparison a row (two, `< 0` then `== 0`, were 16.6M extra at 1M homes).
+            while ownerHasRow {
+                let order = owners.compare(ownerHome, key)
+                if order > 0 { break }
+                if order < 0 { ownerHasRow = try owners.step(); continue }
                 homeOwners.append(Owner(
                     since: DayNumber.parse(owners.bytes(ownerSince).baseAddress!),
                     birthYear: owners.optionalDouble(ownerBirthYear).map { Int($0) },
@@ -130,8 +133,10 @@ extension FeatureBuilder {
                     corporate: owners.optionalDouble(ownerCorporate).map { $0 != 0 }))
                 ownerHasRow = try owners.step()
             }
-            while eventHasRow, events.compare(eventHome, key) < 0 { eventHasRow = try events.step() }
-            while eventHasRow, events.compare(eventHome, key) == 0 {
+            while eventHasRow {
+                let order = events.compare(eventHome, key)
+                if order > 0 { break }
+                if order < 0 { eventHasRow = try events.step(); continue }
                 let amount = events.int64(eventAmount)
                 let rate = events.double(eventRate)
                 homeEvents.append(Event(
