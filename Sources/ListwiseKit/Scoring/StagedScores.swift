@@ -44,7 +44,8 @@ final class StagedScores {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// One staged score as `forEach` hands it over: its bytes are valid only during the call.
+    /// One staged score as `forEach` hands it over: its bytes stay valid until `forEach` calls
+    /// `beforeBytesMove`.
     struct Row {
         var id: UnsafeRawBufferPointer
         var probability: Double
