@@ -141,6 +141,12 @@ final class RawStatement {
         return String(cString: pointer)
     }
 
+    /// The column's text, NUL-terminated (SQLite's guarantee), valid until the next step; nil for
+    /// NULL. Without the length call of `bytes`: for fixed-width text such as a date (two calls
+    /// of the C API an event row, 16.6M rows at 1M homes).
+    @inline(__always)
+    func textPointer(_ column: Int32) -> UnsafePointer<UInt8>? { sqlite3_column_text(handle, column) }
+
     /// The column's text bytes, valid until the next step (empty for NULL).
     @inline(__always)
     func bytes(_ column: Int32) -> UnsafeBufferPointer<UInt8> {

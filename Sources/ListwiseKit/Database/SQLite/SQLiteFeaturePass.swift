@@ -127,7 +127,7 @@ extension FeatureBuilder {
                 if order > 0 { break }
                 if order < 0 { ownerHasRow = try owners.step(); continue }
                 homeOwners.append(Owner(
-                    since: DayNumber.parse(owners.bytes(ownerSince).baseAddress!),
+                    since: DayNumber.parse(owners.textPointer(ownerSince)!),
                     birthYear: owners.optionalDouble(ownerBirthYear).map { Int($0) },
                     absentee: owners.optionalDouble(ownerAbsentee).map { $0 != 0 },
                     corporate: owners.optionalDouble(ownerCorporate).map { $0 != 0 }))
@@ -140,8 +140,8 @@ extension FeatureBuilder {
                 let amount = events.int64(eventAmount)
                 let rate = events.double(eventRate)
                 homeEvents.append(Event(
-                    day: DayNumber.parse(events.bytes(eventDate).baseAddress!),
-                    type: Self.eventType(events.bytes(eventType).baseAddress),
+                    day: DayNumber.parse(events.textPointer(eventDate)!),
+                    type: Self.eventType(events.textPointer(eventType)),
                     amount: amount < 0 ? nil : Double(amount),
                     rate: rate < 0 ? nil : rate))
                 eventHasRow = try events.step()
