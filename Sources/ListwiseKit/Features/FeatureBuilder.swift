@@ -138,6 +138,9 @@ final class FeatureBuilder {
         var inScope: Bool
     }
 
+    /// `addRows`'s row of raw values, kept between homes.
+    private var rowBuffer: [Double] = []
+
     func zipSlot(_ zip: String) -> Int {
         if let index = zips.index[zip] { return index }
         let index = zips.index.count
@@ -187,7 +190,13 @@ final class FeatureBuilder {
             let (marketRate, carried) = rate(at: asOf)
             if carried { table.marketRateCarried = true }
 
-            var row = [Double](repeating: nan, count: RawFeature.allCases.count)
+            // The builder's row buffer, taken (uniquely referenced, so no copy) and given back below:
+            // an array a home was a malloc and a free of the pass's hot loop.
+            var row = rowBuffer
+            rowBuffer = []
+            if row.count != RawFeature.allCases.count { row = [Double](repeating: nan, count: RawFeature.allCases.count) }
+            for f in row.indices { row[f] = nan }
+            defer { rowBuffer = row }
             row[RawFeature.tenureYears.rawValue] = ownedSince.map { Double(asOf - $0) / 365.25 } ?? nan
             row[RawFeature.ownerAge.rawValue] = owner?.birthYear.map { Double(asOfYear - $0) } ?? nan
             row[RawFeature.absentee.rawValue] = owner?.absentee.map { $0 ? 1 : 0 } ?? nan
@@ -207,7 +216,9 @@ final class FeatureBuilder {
                 row[RawFeature.monthsSinceDelisting.rawValue] = Double(asOf - delisting.day) / 30.4375
             }
             row[RawFeature.defaultLast2Years.rawValue] = history.contains { $0.type == .default && $0.day > asOf - 731 } ? 1 : 0
-            row[RawFeature.priorSales10Years.rawValue] = Double(history.filter { $0.type == .sale && $0.day > asOf - 3653 }.count)
+            var priorSales = 0
+            for event in history where event.type == .sale && event.day > asOf - 3653 { priorSales += 1 }
+            row[RawFeature.priorSales10Years.rawValue] = Double(priorSales)
             row[RawFeature.homeAge.rawValue] = home.yearBuilt.map { Double(asOfYear) - $0 } ?? nan
             row[RawFeature.livingSqft.rawValue] = home.livingSqft ?? nan
             row[RawFeature.lotSqft.rawValue] = home.lotSqft ?? nan
