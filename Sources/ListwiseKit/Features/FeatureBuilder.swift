@@ -139,7 +139,7 @@ final class FeatureBuilder {
     }
 
     /// `addRows`'s row of raw values, kept between homes.
-    private var rowBuffer: [Double] = []
+    private var rowBuffer = [Double](repeating: .nan, count: RawFeature.allCases.count)
 
     func zipSlot(_ zip: String) -> Int {
         if let index = zips.index[zip] { return index }
@@ -194,7 +194,6 @@ final class FeatureBuilder {
             // an array a home was a malloc and a free of the pass's hot loop.
             var row = rowBuffer
             rowBuffer = []
-            if row.count != RawFeature.allCases.count { row = [Double](repeating: nan, count: RawFeature.allCases.count) }
             for f in row.indices { row[f] = nan }
             defer { rowBuffer = row }
             row[RawFeature.tenureYears.rawValue] = ownedSince.map { Double(asOf - $0) / 365.25 } ?? nan

@@ -198,15 +198,17 @@ struct PropertyRange: Sendable {
     }
 
     /// `parts` ranges with about as many of the `count` ids of `ids` (a query of property_id
-    /// values, its arguments first) each; one unbounded range when there are too few ids.
+    /// values, its arguments first) each; one unbounded range when there are too few ids. Each
+    /// bound is found from the one before it (an OFFSET from the first id walked 0.05 s of index
+    /// a bound at 1M homes).
     static func split(_ db: Database, parts: Int, count: Int, ids: String, arguments: StatementArguments = []) throws -> [PropertyRange] {
         guard parts > 1, count >= 2 * parts else { return [PropertyRange()] }
+        let next = try db.makeStatement(sql: "SELECT property_id FROM (\(ids)) WHERE property_id >= ? ORDER BY property_id LIMIT 1 OFFSET ?")
         var bounds: [String] = []
         for part in 1..<parts {
-            if let id = try String.fetchOne(db, sql: "\(ids) ORDER BY property_id LIMIT 1 OFFSET ?",
-                                            arguments: arguments + [count * part / parts]) {
-                bounds.append(id)
-            }
+            let step = count * part / parts - count * (part - 1) / parts
+            guard let bound = try String.fetchOne(next, arguments: arguments + [bounds.last ?? "", step]) else { break }
+            bounds.append(bound)
         }
         return (0...bounds.count).map { PropertyRange(lower: $0 == 0 ? nil : bounds[$0 - 1], upper: $0 == bounds.count ? nil : bounds[$0]) }
     }
