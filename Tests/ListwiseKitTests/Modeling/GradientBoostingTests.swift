@@ -252,4 +252,21 @@ final class GradientBoostingTests: XCTestCase {
             if b > 0 { XCTAssertGreaterThan(v, bins.bounds[0][b - 1]) }
         }
     }
+
+    /// The column binning (branch-free counts against padded bounds) gives the binary search's
+    /// bins: for 254, a few and one bound(s), on the bounds themselves, their neighbours, ±∞ and NaN.
+    func testColumnBinningEqualsTheBinarySearch() {
+        var random = SplitMix64(seed: 7)
+        for distinct in [100_000, 40, 3, 1] {
+            let training = (0..<20_000).map { _ in Double(random.next() % UInt64(distinct)) - Double(distinct / 2) }
+            let bins = FeatureBins.learn([training], maxBins: 255)
+            var values = training.prefix(2000) + [.nan, .infinity, -.infinity, 0, -0.0, .greatestFiniteMagnitude]
+            for bound in bins.bounds[0] { values += [bound, bound.nextUp, bound.nextDown] }
+            var column = [UInt8](repeating: 0, count: values.count)
+            column.withUnsafeMutableBufferPointer { bins.bin(Array(values), feature: 0, into: $0.baseAddress!) }
+            for (value, bin) in zip(values, column) {
+                XCTAssertEqual(bin, bins.bin(value, feature: 0), "\(value) with \(bins.bounds[0].count) bounds")
+            }
+        }
+    }
 }
