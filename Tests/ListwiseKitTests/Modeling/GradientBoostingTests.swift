@@ -219,6 +219,37 @@ final class GradientBoostingTests: XCTestCase {
         }
     }
 
+    /// The early-stopping walk in bin terms (eight rows side by side, then the rest one by one,
+    /// on one thread and on two) gives each validation row the score of the kept trees on its raw
+    /// values, missing ones included.
+    func testValidationScoresAreTheKeptTreesScores() throws {
+        var random = SplitMix64(seed: 5)
+        func uniform() -> Double { Double(random.next() >> 11) / Double(1 << 53) }
+        func rows(_ n: Int) -> (columns: [[Double]], labels: [Double]) {
+            let columns = (0..<4).map { f in (0..<n).map { _ in f == 3 && uniform() < 0.25 ? Double.nan : (uniform() * 30).rounded() } }
+            let labels = (0..<n).map { i -> Double in
+                let eta = 0.1 * columns[0][i] - 0.06 * columns[1][i] + (columns[3][i].isNaN ? 0.8 : 0) - 2
+                return uniform() < 1 / (1 + exp(-eta)) ? 1 : 0
+            }
+            return (columns, labels)
+        }
+        let training = rows(30_000), validation = rows(20_003)
+        for threads in [1, 2] {
+            var settings = BoostingSettings()
+            settings.threads = threads
+            settings.earlyStoppingRounds = 5
+            let fit = try GradientBoosting.fit(features: ["a", "b", "c", "d"], column: { training.columns[$0] }, labels: training.labels,
+                                               validationColumn: { validation.columns[$0] }, validationLabels: validation.labels,
+                                               settings: settings)
+            let scores = try XCTUnwrap(fit.validationScores)
+            XCTAssertGreaterThan(fit.trees.trees.count, 3)
+            XCTAssertEqual(scores.count, 20_003)
+            for i in 0..<20_003 {
+                XCTAssertEqual(scores[i], fit.trees.rawScore { validation.columns[$0][i] }, accuracy: 1e-12, "row \(i), \(threads) threads")
+            }
+        }
+    }
+
     func testMissingValuesGetTheirOwnDirection() throws {
         // x has values 0...9; rows with x missing list 90 % of the time, the others 10 %.
         var x: [Double] = [], y: [Double] = []
