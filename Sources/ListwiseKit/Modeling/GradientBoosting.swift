@@ -330,11 +330,15 @@ public enum GradientBoosting {
 
     /// The fit, with the raw features handed over one column at a time (`column(f)`: feature f of
     /// every training row), so that only the binned bytes stay: one byte a value. Also returns the
-    /// validation rows' raw scores at the kept tree count.
+    /// validation rows' raw scores at the kept tree count. `alsoLearn(f, values)` is called with
+    /// each training column once it is binned, on the thread that binned it (concurrently for
+    /// different features): the caller learns what else it needs from the values without reading
+    /// them a second time.
     static func fit(features: [String], column: (Int) throws -> [Double], labels: [Double],
                     validationColumn: ((Int) throws -> [Double])? = nil, validationLabels: [Double]? = nil,
                     settings: BoostingSettings = BoostingSettings(),
-                    progress: ((_ trees: Int, _ validationLogLoss: Double?) -> Void)? = nil) throws -> BoostingFit {
+                    progress: ((_ trees: Int, _ validationLogLoss: Double?) -> Void)? = nil,
+                    alsoLearn: ((_ feature: Int, _ values: [Double]) -> Void)? = nil) throws -> BoostingFit {
         let n = labels.count
         guard settings.maxBins >= 2, settings.maxBins <= 255, settings.maxLeaves >= 2, settings.learningRate > 0,
               settings.subsample > 0, settings.subsample <= 1, settings.maxTrees >= 0 else {
@@ -374,6 +378,7 @@ public enum GradientBoosting {
                     if let validationRows {
                         learned.bin(validationValues[k], feature: 0, into: validColumnBins.baseAddress! + f * validationRows)
                     }
+                    alsoLearn?(f, values[k])
                 }
             }}}
         }

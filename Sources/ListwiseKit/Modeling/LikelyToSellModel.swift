@@ -171,18 +171,29 @@ public struct PlattScaling: Codable, Equatable, Sendable {
     public func probability(_ score: Double) -> Double { LogisticRegression.sigmoid(a * score + b) }
 
     /// The slope of `fit` with the intercept that makes Σ σ(a·sᵢ + b) = Σ yᵢ over `scores` and `y`
-    /// (Newton's method on b: the sum rises with b).
+    /// (Newton's method on b: the sum rises with b; the same sums on one thread or two).
     static func centred(slope a: Double, scores: [Double], labels y: [Double]) -> PlattScaling {
         let target = y.reduce(0, +)
         let rate = min(max(target / Double(max(y.count, 1)), 1e-12), 1 - 1e-12)
         var b = log(rate / (1 - rate)) - a * scores.reduce(0, +) / Double(max(scores.count, 1))
+        let n = scores.count
         for _ in 0..<50 {
-            var sum = 0.0, slope = 0.0
-            for s in scores {
-                let p = LogisticRegression.sigmoid(a * s + b)
-                sum += p
-                slope += p * (1 - p)
+            // Σ p and Σ p(1 − p) over two fixed halves (on two threads for many scores).
+            var halves = [SIMD2<Double>](repeating: .zero, count: 2)
+            scores.withUnsafeBufferPointer { scores in
+                halves.withUnsafeMutableBufferPointer { halves in
+                    func half(_ part: Int) {
+                        var sums = SIMD2<Double>.zero
+                        for i in (part == 0 ? 0..<(n / 2) : (n / 2)..<n) {
+                            let p = LogisticRegression.sigmoid(a * scores[i] + b)
+                            sums += SIMD2(p, p * (1 - p))
+                        }
+                        halves[part] = sums
+                    }
+                    if n >= 8192 { parallelParts(2, half) } else { half(0); half(1) }
+                }
             }
+            let sum = halves[0].x + halves[1].x, slope = halves[0].y + halves[1].y
             guard slope > 0 else { break }
             let step = (target - sum) / slope
             b += step
@@ -191,18 +202,73 @@ public struct PlattScaling: Codable, Equatable, Sendable {
         return PlattScaling(a: a, b: b)
     }
 
-    /// The unpenalised fit of labels `y` (both classes present) on `scores`. Scores that do not
-    /// vary (trees that never beat the base rate on the inner split) give the labels' base rate.
+    /// The unpenalised fit of labels `y` (both classes present) on `scores`: Newton's method on
+    /// (a, b) with step halving, stopped as `LogisticRegression.fit` stops (relative change of the
+    /// log loss under 1e-12), each step one pass over the scores in two fixed halves (on two
+    /// threads for many scores; the same sums either way). Written out for two parameters: the
+    /// general fit through BLAS blocks cost ~0.2 s of a 1M-home training for its three fits.
+    /// Scores that do not vary (trees that never beat the base rate on the inner split) give the
+    /// labels' base rate.
     static func fit(scores: [Double], labels y: [Double]) throws -> PlattScaling {
         let rate = min(max(y.reduce(0, +) / Double(max(y.count, 1)), 1e-12), 1 - 1e-12)
         let constant = PlattScaling(a: 0, b: log(rate / (1 - rate)))
         guard let low = scores.min(), let high = scores.max(), high - low > 1e-9 * max(1, abs(high)) else { return constant }
-        do {
-            let fit = try LogisticRegression.fit(Matrix(rows: scores.count, columns: 1, values: scores), y)
-            return PlattScaling(a: fit.coefficients[0], b: fit.intercept)
-        } catch LinearAlgebraError.notPositiveDefinite(_) {
-            return constant
+        guard scores.count == y.count else {
+            throw LinearAlgebraError.dimensionMismatch("\(scores.count) scores, \(y.count) labels")
         }
+        /// The log loss, its gradient (a, b) and Hessian at (a, b).
+        struct Sums {
+            var loss = 0.0, ga = 0.0, gb = 0.0, haa = 0.0, hab = 0.0, hbb = 0.0
+            func adding(_ r: Sums) -> Sums {
+                Sums(loss: loss + r.loss, ga: ga + r.ga, gb: gb + r.gb, haa: haa + r.haa, hab: hab + r.hab, hbb: hbb + r.hbb)
+            }
+        }
+        let n = scores.count
+        func sums(_ a: Double, _ b: Double) -> Sums {
+            var halves = [Sums(), Sums()]
+            scores.withUnsafeBufferPointer { x in
+                y.withUnsafeBufferPointer { y in
+                    halves.withUnsafeMutableBufferPointer { halves in
+                        func half(_ part: Int) {
+                            var s = Sums()
+                            for i in (part == 0 ? 0..<(n / 2) : (n / 2)..<n) {
+                                let eta = a * x[i] + b
+                                let e = exp(-abs(eta))
+                                let p = eta >= 0 ? 1 / (1 + e) : e / (1 + e)
+                                s.loss += max(eta, 0) + log1p(e) - y[i] * eta
+                                let r = y[i] - p, w = p * (1 - p)
+                                s.ga += r * x[i]; s.gb += r
+                                s.haa += w * x[i] * x[i]; s.hab += w * x[i]; s.hbb += w
+                            }
+                            halves[part] = s
+                        }
+                        if n >= 8192 { parallelParts(2, half) } else { half(0); half(1) }
+                    }
+                }
+            }
+            return halves[0].adding(halves[1])
+        }
+        var a = 0.0, b = constant.b
+        var current = sums(a, b)
+        for _ in 0..<100 {
+            let det = current.haa * current.hbb - current.hab * current.hab
+            guard det > 0, det.isFinite else { break }
+            let da = (current.hbb * current.ga - current.hab * current.gb) / det
+            let db = (current.haa * current.gb - current.hab * current.ga) / det
+            var t = 1.0
+            var next = sums(a + da, b + db)
+            while !(next.loss <= current.loss), t > 1e-10 {
+                t /= 2
+                next = sums(a + t * da, b + t * db)
+            }
+            guard next.loss <= current.loss else { break }
+            a += t * da
+            b += t * db
+            let change = abs(next.loss - current.loss) / (abs(next.loss) + 0.1)
+            current = next
+            if change < 1e-12 { break }
+        }
+        return PlattScaling(a: a, b: b)
     }
 }
 

@@ -227,9 +227,10 @@ enum Training {
 
         // Drift profiles (both families) and transforms (logistic) from the training rows, as
         // many features' values at a time as there are threads, each learned on its own thread.
+        // The trees' profiles are learned in their fit, from the values it reads for its bins.
         var transforms: [FeatureTransform] = [], profiles: [FeatureProfile] = []
         let threads = max(1, settings.boosting.threads)
-        for start in stride(from: 0, to: features.count, by: threads) {
+        for start in stride(from: 0, to: family == .gbm ? 0 : features.count, by: threads) {
             let group = Array(features[start..<min(start + threads, features.count)])
             let columns = try group.map { try data.values($0, trainingRows) }
             var learned = [(transform: FeatureTransform?, profile: FeatureProfile?)](repeating: (nil, nil), count: group.count)
@@ -254,11 +255,21 @@ enum Training {
             boosting.maxTrees = innerTrees.fit.trees.trees.count
             progress?("gbm: fitting \(boosting.maxTrees) trees on \(trainingLabels.count) rows")
             var hasher = SHA256()
-            let fit = try GradientBoosting.fit(features: features.map(\.name), column: { f in
-                let values = try data.values(features[f], trainingRows)
-                values.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-                return values
-            }, labels: trainingLabels, settings: boosting) { trees, _ in progress?("gbm: tree \(trees) of \(boosting.maxTrees)") }
+            var learnedProfiles = [FeatureProfile?](repeating: nil, count: features.count)
+            let fit = try learnedProfiles.withUnsafeMutableBufferPointer { buffer in
+                let learnedProfiles = buffer
+                return try GradientBoosting.fit(features: features.map(\.name), column: { f in
+                    let values = try data.values(features[f], trainingRows)
+                    values.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+                    return values
+                }, labels: trainingLabels, settings: boosting, progress: { trees, _ in
+                    progress?("gbm: tree \(trees) of \(boosting.maxTrees)")
+                }, alsoLearn: { f, values in
+                    learnedProfiles[f] = FeatureProfile.learn(features[f].name, values: values)
+                })
+            }
+            profiles = learnedProfiles.compactMap { $0 }
+            precondition(profiles.count == features.count, "a profile for every feature")
             trainingLabels.withUnsafeBytes { hasher.update(bufferPointer: $0) }
             let calibration = PlattScaling.centred(slope: innerTrees.calibrationSlope, scores: fit.trainingScores, labels: trainingLabels)
             clock.mark("fit")

@@ -67,6 +67,26 @@ final class ModelFamilyTests: TemporaryFolderTestCase {
         XCTAssertEqual(PlattScaling.centred(slope: fitted.a, scores: scores, labels: labels).b, fitted.b, accuracy: 1e-6)
     }
 
+    /// The two-parameter Newton fit of the Platt scaling is the logistic regression of the labels
+    /// on the scores (`LogisticRegression.fit`, itself checked against statsmodels), on one thread
+    /// (a few scores) and two (many); constant scores give the base rate.
+    func testPlattFitIsTheLogisticRegressionOfTheLabelsOnTheScores() throws {
+        var random = SplitMix64(seed: 9)
+        func uniform() -> Double { Double(random.next() >> 11) / Double(1 << 53) }
+        for n in [3000, 40_001] {
+            let scores = (0..<n).map { _ in uniform() * 5 - 4 }
+            let labels = scores.map { s in uniform() < 1 / (1 + exp(-(1.3 * s + 0.4))) ? 1.0 : 0 }
+            let platt = try PlattScaling.fit(scores: scores, labels: labels)
+            let reference = try LogisticRegression.fit(Matrix(rows: n, columns: 1, values: scores), labels)
+            XCTAssertEqual(platt.a, reference.coefficients[0], accuracy: 1e-9, "\(n) scores")
+            XCTAssertEqual(platt.b, reference.intercept, accuracy: 1e-9, "\(n) scores")
+            XCTAssertEqual(platt.a, 1.3, accuracy: 0.15)
+        }
+        let constant = try PlattScaling.fit(scores: [Double](repeating: -2, count: 100), labels: (0..<100).map { $0 < 20 ? 1 : 0 })
+        XCTAssertEqual(constant.a, 0)
+        XCTAssertEqual(constant.b, log(0.2 / 0.8), accuracy: 1e-12)
+    }
+
     func testAutoKeepsTheFamilyWithTheLowerInnerLogLossAndNeverSeesTheValidation() throws {
         let db = try importedCounty(properties: 3000, seed: 22)
         var settings = TrainingSettings()
