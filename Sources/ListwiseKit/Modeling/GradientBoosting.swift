@@ -87,32 +87,58 @@ public struct RegressionTree: Codable, Equatable, Sendable {
 
 /// A tree laid out for walking many rows: a node's children at `children[2k]` (left) and
 /// `children[2k + 1]` (right), picked by index rather than by a branch on the row's value (the
-/// branches were mispredicted about one split in three, ~35 ns a row and tree).
+/// branches were mispredicted about one split in three, ~35 ns a row and tree). Walks take eight
+/// rows side by side a level at a time until all eight are at leaves, so a leaf leads to itself
+/// (feature 0, both children itself): one row's walk is a chain of dependent loads, and eight
+/// chains overlap.
 struct TreeWalk {
     var feature: [Int32]
     var children: [Int32]
     /// 1 when missing values go left.
     var missingLeft: [Int]
-
-    /// For walks in bin terms (`Booster.applyBinned`): each node's bin threshold, 1 for an inner
-    /// node and 0 for a leaf; a leaf's children are itself (so that a walk may step past a leaf).
-    var threshold: [Int] = []
-    var inner: [Int] = []
+    /// 1 for an inner node, 0 for a leaf.
+    var inner: [Int]
+    static let lanes = 8
 
     init(_ tree: RegressionTree) {
-        feature = tree.feature.map { Int32($0) }
-        children = tree.left.indices.flatMap { [Int32(max(tree.left[$0], 0)), Int32(max(tree.right[$0], 0))] }
+        feature = tree.feature.map { Int32(max($0, 0)) }
+        children = tree.left.indices.flatMap { node in
+            tree.feature[node] < 0 ? [Int32(node), Int32(node)] : [Int32(tree.left[node]), Int32(tree.right[node])]
+        }
         missingLeft = tree.defaultLeft.map { $0 ? 1 : 0 }
+        inner = tree.feature.map { $0 >= 0 ? 1 : 0 }
     }
 
-    init(_ tree: RegressionTree, binThresholds: [Int]) {
-        self.init(tree)
-        threshold = binThresholds
-        inner = tree.feature.map { $0 >= 0 ? 1 : 0 }
-        for node in tree.feature.indices where tree.feature[node] < 0 {
-            feature[node] = 0
-            children[2 * node] = Int32(node)
-            children[2 * node + 1] = Int32(node)
+    /// Calls `leaf(i, node)` with the leaf of each row i in `range`, `step(node, i)` being the
+    /// node a row goes to from an inner node (any node, for a leaf).
+    @inline(__always)
+    func forEachLeaf(_ range: Range<Int>, step: (Int, Int) -> Int, leaf: (Int, Int) -> Void) {
+        inner.withUnsafeBufferPointer { inner in
+            var nodes = (0, 0, 0, 0, 0, 0, 0, 0)
+            var i = range.lowerBound
+            withUnsafeMutableBytes(of: &nodes) { raw in
+                let nodes = raw.bindMemory(to: Int.self).baseAddress!
+                while i &+ Self.lanes <= range.upperBound {
+                    for j in 0..<Self.lanes { nodes[j] = 0 }
+                    var active = inner[0]
+                    while active != 0 {
+                        active = 0
+                        for j in 0..<Self.lanes {
+                            let next = step(nodes[j], i &+ j)
+                            nodes[j] = next
+                            active |= inner[next]
+                        }
+                    }
+                    for j in 0..<Self.lanes { leaf(i &+ j, nodes[j]) }
+                    i &+= Self.lanes
+                }
+            }
+            while i < range.upperBound {
+                var node = 0
+                while inner[node] != 0 { node = step(node, i) }
+                leaf(i, node)
+                i &+= 1
+            }
         }
     }
 }
@@ -154,16 +180,12 @@ public struct BoostedTrees: Codable, Equatable, Sendable {
                     walk.missingLeft.withUnsafeBufferPointer { missingLeft in
                     tree.threshold.withUnsafeBufferPointer { threshold in
                     tree.value.withUnsafeBufferPointer { value in
-                        for i in range {
-                            var node = 0
-                            while feature[node] >= 0 {
-                                // Right unless x ≤ threshold, or missing and missing goes left.
-                                let x = columns[Int(feature[node])][i]
-                                let above = x <= threshold[node] ? 0 : 1, missing = x.isNaN ? 1 : 0
-                                node = Int(children[2 &* node &+ (above ^ (missing & missingLeft[node]))])
-                            }
-                            scores[i] += value[node]
-                        }
+                        walk.forEachLeaf(range, step: { node, i in
+                            // Right unless x ≤ threshold, or missing and missing goes left.
+                            let x = columns[Int(feature[node])][i]
+                            let above = x <= threshold[node] ? 0 : 1, missing = x.isNaN ? 1 : 0
+                            return Int(children[2 &* node &+ (above ^ (missing & missingLeft[node]))])
+                        }, leaf: { i, node in scores[i] += value[node] })
                     }}}}}
                 }
               }
@@ -572,56 +594,26 @@ private final class Booster {
     }
 
     /// Adds a tree's leaf values to `scores` for `count` rows, walking the tree in bin terms; row
-    /// i's bins start at `bins + i · stride`. Eight rows walk side by side, a level at a time, until
-    /// all eight are at leaves (a leaf leads to itself): one row's walk is a chain of dependent
-    /// loads, and eight chains overlap (one row at a time, the validation rows' walks were ~1 s of
-    /// a 1M-home training).
+    /// i's bins start at `bins + i · stride` (eight rows at a time: one row at a time, the
+    /// validation rows' walks were ~1 s of a 1M-home training).
     func applyBinned(_ tree: RegressionTree, _ binThreshold: [Int], bins: UnsafeRawPointer, stride: Int, count: Int,
                      scores: UnsafeMutablePointer<Double>) {
-        let walk = TreeWalk(tree, binThresholds: binThreshold)
+        let walk = TreeWalk(tree)
         walk.feature.withUnsafeBufferPointer { feature in
         walk.children.withUnsafeBufferPointer { children in
         walk.missingLeft.withUnsafeBufferPointer { missingLeft in
-        walk.threshold.withUnsafeBufferPointer { threshold in
-        walk.inner.withUnsafeBufferPointer { inner in
+        binThreshold.withUnsafeBufferPointer { threshold in
         tree.value.withUnsafeBufferPointer { value in
-            @inline(__always) func step(_ node: Int, _ row: UnsafeRawPointer) -> Int {
-                // Right when above the threshold (the missing bin is above every one) unless
-                // missing and missing goes left: no branch on the data.
-                let b = Int(row.load(fromByteOffset: Int(feature[node]), as: UInt8.self))
-                let above = b > threshold[node] ? 1 : 0, missing = b == Int(GradientBoosting.missingBin) ? 1 : 0
-                return Int(children[2 &* node &+ (above ^ (missing & missingLeft[node]))])
-            }
             parallelRanges(count, max(1, settings.threads)) { range in
-                let lanes = 8
-                var nodes = (0, 0, 0, 0, 0, 0, 0, 0)
-                var i = range.lowerBound
-                withUnsafeMutableBytes(of: &nodes) { raw in
-                    let nodes = raw.bindMemory(to: Int.self).baseAddress!
-                    while i &+ lanes <= range.upperBound {
-                        let first = bins + i &* stride
-                        for j in 0..<lanes { nodes[j] = 0 }
-                        var active = inner[0]
-                        while active != 0 {
-                            active = 0
-                            for j in 0..<lanes {
-                                let next = step(nodes[j], first + j &* stride)
-                                nodes[j] = next
-                                active |= inner[next]
-                            }
-                        }
-                        for j in 0..<lanes { scores[i &+ j] += value[nodes[j]] }
-                        i &+= lanes
-                    }
-                }
-                while i < range.upperBound {
-                    var node = 0
-                    while inner[node] != 0 { node = step(node, bins + i &* stride) }
-                    scores[i] += value[node]
-                    i &+= 1
-                }
+                walk.forEachLeaf(range, step: { node, i in
+                    // Right when above the threshold (the missing bin is above every one) unless
+                    // missing and missing goes left: no branch on the data.
+                    let b = Int((bins + i &* stride).load(fromByteOffset: Int(feature[node]), as: UInt8.self))
+                    let above = b > threshold[node] ? 1 : 0, missing = b == Int(GradientBoosting.missingBin) ? 1 : 0
+                    return Int(children[2 &* node &+ (above ^ (missing & missingLeft[node]))])
+                }, leaf: { i, node in scores[i] += value[node] })
             }
-        }}}}}}
+        }}}}}
     }
 
     /// Grows one tree on `rows` (reordered in place: each leaf's rows end up contiguous); returns
