@@ -466,7 +466,7 @@ private final class Booster {
             parallelRanges(n, max(1, settings.threads)) { range in
                 for i in range {
                     let record = records + i &* stride + 16
-                    record.storeBytes(of: 0 as UInt64, toByteOffset: 8 &* (words &- 1), as: UInt64.self)
+                    if words > 0 { record.storeBytes(of: 0 as UInt64, toByteOffset: 8 &* (words &- 1), as: UInt64.self) }
                     for f in 0..<width { record.storeBytes(of: columns[f &* n &+ i], toByteOffset: f, as: UInt8.self) }
                 }
             }

@@ -250,6 +250,15 @@ final class GradientBoostingTests: XCTestCase {
         }
     }
 
+    /// No features: one tree of one leaf that adds nothing, and the base rate's log-odds.
+    func testNoFeaturesGiveTheBaseRate() throws {
+        let labels: [Double] = (0..<100).map { $0 < 25 ? 1 : 0 }
+        let model = try GradientBoosting.fit(features: [], training: [], labels: labels)
+        XCTAssertEqual(model.baseScore, log(0.25 / 0.75), accuracy: 1e-12)
+        XCTAssertEqual(model.rawScore { _ in .nan }, log(0.25 / 0.75), accuracy: 1e-12)
+        XCTAssertLessThanOrEqual(model.trees.count, 1)
+    }
+
     func testMissingValuesGetTheirOwnDirection() throws {
         // x has values 0...9; rows with x missing list 90 % of the time, the others 10 %.
         var x: [Double] = [], y: [Double] = []
