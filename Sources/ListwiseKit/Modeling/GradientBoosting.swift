@@ -572,26 +572,21 @@ private final class Booster {
     /// thread or two), the halves on two threads when `threads` > 1.
     static func logLoss(_ y: [Double], _ scores: [Double], threads: Int = 1) -> Double {
         let n = min(y.count, scores.count)
-        let halves = [0..<(n / 2), (n / 2)..<n]
-        var sums = [0.0, 0.0]
-        y.withUnsafeBufferPointer { y in
+        let sums = y.withUnsafeBufferPointer { y in
             scores.withUnsafeBufferPointer { scores in
-                sums.withUnsafeMutableBufferPointer { sums in
-                    func sum(_ half: Int) {
-                        var total = 0.0
-                        for i in halves[half] {
-                            // log(1 + e^f) − y·f, stable for large |f|.
-                            let f = scores[i]
-                            let softplus = f > 0 ? f + log1p(exp(-f)) : log1p(exp(f))
-                            total += softplus - y[i] * f
-                        }
-                        sums[half] = total
+                inTwoHalves(n, parallel: threads > 1) { half in
+                    var total = 0.0
+                    for i in half {
+                        // log(1 + e^f) − y·f, stable for large |f|.
+                        let f = scores[i]
+                        let softplus = f > 0 ? f + log1p(exp(-f)) : log1p(exp(f))
+                        total += softplus - y[i] * f
                     }
-                    if threads > 1, n >= 8192 { parallelParts(2, sum) } else { sum(0); sum(1) }
+                    return total
                 }
             }
         }
-        return (sums[0] + sums[1]) / Double(max(n, 1))
+        return (sums.0 + sums.1) / Double(max(n, 1))
     }
 
     /// Adds a tree's leaf values to `scores` for `count` rows, walking the tree in bin terms; row
@@ -845,6 +840,22 @@ func parallelRanges(_ count: Int, _ parts: Int, _ body: (Range<Int>) -> Void) {
         let begin = part * chunk, end = min(count, begin + chunk)
         if begin < end { body(begin..<end) }
     }
+}
+
+/// `body` of the two fixed halves 0..<n/2 and n/2..<n, on two threads when `parallel` and n is
+/// large enough, else in turn: the caller adds the two results in order, so a sum is the same
+/// number on one thread or two.
+func inTwoHalves<Result>(_ n: Int, parallel: Bool = true, _ body: (Range<Int>) -> Result) -> (Result, Result) {
+    var results: [Result?] = [nil, nil]
+    results.withUnsafeMutableBufferPointer { results in
+        let halves = [0..<(n / 2), (n / 2)..<n]
+        if parallel, n >= 8192 {
+            parallelParts(2) { results[$0] = body(halves[$0]) }
+        } else {
+            for half in 0..<2 { results[half] = body(halves[half]) }
+        }
+    }
+    return (results[0]!, results[1]!)
 }
 
 /// Calls `body(0) ... body(parts − 1)` concurrently and returns when all are done. The callers

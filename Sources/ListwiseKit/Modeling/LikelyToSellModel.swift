@@ -179,21 +179,17 @@ public struct PlattScaling: Codable, Equatable, Sendable {
         let n = scores.count
         for _ in 0..<50 {
             // Σ p and Σ p(1 − p) over two fixed halves (on two threads for many scores).
-            var halves = [SIMD2<Double>](repeating: .zero, count: 2)
-            scores.withUnsafeBufferPointer { scores in
-                halves.withUnsafeMutableBufferPointer { halves in
-                    func half(_ part: Int) {
-                        var sums = SIMD2<Double>.zero
-                        for i in (part == 0 ? 0..<(n / 2) : (n / 2)..<n) {
-                            let p = LogisticRegression.sigmoid(a * scores[i] + b)
-                            sums += SIMD2(p, p * (1 - p))
-                        }
-                        halves[part] = sums
+            let halves = scores.withUnsafeBufferPointer { scores in
+                inTwoHalves(n) { half in
+                    var sums = SIMD2<Double>.zero
+                    for i in half {
+                        let p = LogisticRegression.sigmoid(a * scores[i] + b)
+                        sums += SIMD2(p, p * (1 - p))
                     }
-                    if n >= 8192 { parallelParts(2, half) } else { half(0); half(1) }
+                    return sums
                 }
             }
-            let sum = halves[0].x + halves[1].x, slope = halves[0].y + halves[1].y
+            let sum = halves.0.x + halves.1.x, slope = halves.0.y + halves.1.y
             guard slope > 0 else { break }
             let step = (target - sum) / slope
             b += step
@@ -225,28 +221,24 @@ public struct PlattScaling: Codable, Equatable, Sendable {
         }
         let n = scores.count
         func sums(_ a: Double, _ b: Double) -> Sums {
-            var halves = [Sums(), Sums()]
-            scores.withUnsafeBufferPointer { x in
+            let halves = scores.withUnsafeBufferPointer { x in
                 y.withUnsafeBufferPointer { y in
-                    halves.withUnsafeMutableBufferPointer { halves in
-                        func half(_ part: Int) {
-                            var s = Sums()
-                            for i in (part == 0 ? 0..<(n / 2) : (n / 2)..<n) {
-                                let eta = a * x[i] + b
-                                let e = exp(-abs(eta))
-                                let p = eta >= 0 ? 1 / (1 + e) : e / (1 + e)
-                                s.loss += max(eta, 0) + log1p(e) - y[i] * eta
-                                let r = y[i] - p, w = p * (1 - p)
-                                s.ga += r * x[i]; s.gb += r
-                                s.haa += w * x[i] * x[i]; s.hab += w * x[i]; s.hbb += w
-                            }
-                            halves[part] = s
+                    inTwoHalves(n) { half in
+                        var s = Sums()
+                        for i in half {
+                            let eta = a * x[i] + b
+                            let e = exp(-abs(eta))
+                            let p = eta >= 0 ? 1 / (1 + e) : e / (1 + e)
+                            s.loss += max(eta, 0) + log1p(e) - y[i] * eta
+                            let r = y[i] - p, w = p * (1 - p)
+                            s.ga += r * x[i]; s.gb += r
+                            s.haa += w * x[i] * x[i]; s.hab += w * x[i]; s.hbb += w
                         }
-                        if n >= 8192 { parallelParts(2, half) } else { half(0); half(1) }
+                        return s
                     }
                 }
             }
-            return halves[0].adding(halves[1])
+            return halves.0.adding(halves.1)
         }
         var a = 0.0, b = constant.b
         var current = sums(a, b)

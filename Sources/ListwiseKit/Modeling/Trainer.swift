@@ -225,24 +225,25 @@ enum Training {
         }
         let family = familyChoice?.chosen ?? .logistic
 
-        // Drift profiles (both families) and transforms (logistic) from the training rows, as
-        // many features' values at a time as there are threads, each learned on its own thread.
-        // The trees' profiles are learned in their fit, from the values it reads for its bins.
+        // The logistic model's transforms and drift profiles from the training rows, as many
+        // features' values at a time as there are threads, each learned on its own thread. (The
+        // trees' profiles are learned in their refit, from the values it reads for its bins.)
         var transforms: [FeatureTransform] = [], profiles: [FeatureProfile] = []
-        let threads = max(1, settings.boosting.threads)
-        for start in stride(from: 0, to: family == .gbm ? 0 : features.count, by: threads) {
-            let group = Array(features[start..<min(start + threads, features.count)])
-            let columns = try group.map { try data.values($0, trainingRows) }
-            var learned = [(transform: FeatureTransform?, profile: FeatureProfile?)](repeating: (nil, nil), count: group.count)
-            learned.withUnsafeMutableBufferPointer { learned in
-                parallelParts(group.count) { k in
-                    learned[k] = (family == .logistic ? FeaturePlan.learn(group[k], values: columns[k]) : nil,
-                                  FeatureProfile.learn(group[k].name, values: columns[k]))
+        if family == .logistic {
+            let threads = max(1, settings.boosting.threads)
+            for start in stride(from: 0, to: features.count, by: threads) {
+                let group = Array(features[start..<min(start + threads, features.count)])
+                let columns = try group.map { try data.values($0, trainingRows) }
+                var learned = [(FeatureTransform, FeatureProfile)?](repeating: nil, count: group.count)
+                learned.withUnsafeMutableBufferPointer { learned in
+                    parallelParts(group.count) { k in
+                        learned[k] = (FeaturePlan.learn(group[k], values: columns[k]), FeatureProfile.learn(group[k].name, values: columns[k]))
+                    }
                 }
-            }
-            for (transform, profile) in learned {
-                if let transform { transforms.append(transform) }
-                profiles.append(profile!)
+                for case let (transform, profile)? in learned {
+                    transforms.append(transform)
+                    profiles.append(profile)
+                }
             }
         }
         let rowCounts = LikelyToSellModel.RowCounts(
