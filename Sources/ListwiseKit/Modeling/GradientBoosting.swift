@@ -345,23 +345,34 @@ public enum GradientBoosting {
     static func fit(features: [String], training: [[Double]], labels: [Double], validation: [[Double]]? = nil,
                     validationLabels: [Double]? = nil, settings: BoostingSettings = BoostingSettings(),
                     progress: ((_ trees: Int, _ validationLogLoss: Double?) -> Void)? = nil) throws -> BoostedTrees {
-        try fit(features: features, column: { training[$0] }, labels: labels,
+        try fit(features: features, column: { training[$0] }, labels: binaryLabels(labels),
                 validationColumn: validation.map { columns in { columns[$0] } }, validationLabels: validationLabels,
                 settings: settings, progress: progress).trees
     }
 
+    /// Labels 0 and 1 as one byte each (the booster's form: 8 bytes a row were 157 MB of a
+    /// 10M-home refit); any other value is an error.
+    static func binaryLabels(_ y: [Double]) throws -> [UInt8] {
+        try y.map { value in
+            guard value == 0 || value == 1 else { throw ListwiseError.usage("boosting labels must be 0 or 1, not \(value)") }
+            return value == 1 ? 1 : 0
+        }
+    }
+
     /// The fit, with the raw features handed over one column at a time (`column(f)`: feature f of
-    /// every training row), so that only the binned bytes stay: one byte a value. Also returns the
+    /// every training row), so that only the binned bytes stay: one byte a value, and the labels
+    /// one byte a row (0 or 1). Also returns the
     /// validation rows' raw scores at the kept tree count. `alsoLearn(f, values)` is called with
     /// each training column once it is binned, on the thread that binned it (concurrently for
     /// different features): the caller learns what else it needs from the values without reading
     /// them a second time.
-    static func fit(features: [String], column: (Int) throws -> [Double], labels: [Double],
+    static func fit(features: [String], column: (Int) throws -> [Double], labels: [UInt8],
                     validationColumn: ((Int) throws -> [Double])? = nil, validationLabels: [Double]? = nil,
                     settings: BoostingSettings = BoostingSettings(),
                     progress: ((_ trees: Int, _ validationLogLoss: Double?) -> Void)? = nil,
                     alsoLearn: ((_ feature: Int, _ values: [Double]) -> Void)? = nil) throws -> BoostingFit {
         let n = labels.count
+        guard labels.allSatisfy({ $0 <= 1 }) else { throw ListwiseError.usage("boosting labels must be 0 or 1") }
         guard settings.maxBins >= 2, settings.maxBins <= 255, settings.maxLeaves >= 2, settings.learningRate > 0,
               settings.subsample > 0, settings.subsample <= 1, settings.maxTrees >= 0 else {
             throw ListwiseError.usage("boosting settings out of range (bins 2...255, leaves ≥ 2, learning rate > 0, subsample in (0, 1], trees ≥ 0)")
@@ -406,7 +417,7 @@ public enum GradientBoosting {
         }
         let valid = validationRows.map { BinnedRows(columnMajor: validColumnBins, rows: $0, featureCount: width, threads: threads) }
         validColumnBins = []
-        return try Booster(columnBins: columnBins, labels: labels, bins: FeatureBins(bounds: bounds),
+        return try Booster(columnBins: consume columnBins, labels: labels, bins: FeatureBins(bounds: bounds),
                            features: features, settings: settings)
             .run(validation: valid, validationLabels: validationLabels, progress: progress)
     }
@@ -424,7 +435,8 @@ struct BoostingFit {
 private final class Booster {
     /// Training rows.
     let n: Int
-    let labels: [Double]
+    /// 0 or 1.
+    let labels: [UInt8]
     let bins: FeatureBins
     let features: [String]
     let settings: BoostingSettings
@@ -443,10 +455,12 @@ private final class Booster {
     /// The bins again, column-major (`columnBins[f · rows + i]`), for partitions: a leaf's rows
     /// are in ascending order, so one feature's bytes are read nearly in sequence, where the
     /// row-major copy cost a cache line a row.
-    let columnBins: [UInt8]
+    private(set) var columnBins: [UInt8]
+    /// Whether `records` and `columnBins` were given back (at the end of `run`).
+    private var released = false
     var random: SplitMix64
 
-    init(columnBins: [UInt8], labels: [Double], bins: FeatureBins, features: [String], settings: BoostingSettings) throws {
+    init(columnBins: [UInt8], labels: [UInt8], bins: FeatureBins, features: [String], settings: BoostingSettings) throws {
         let n = labels.count, width = features.count
         self.n = n
         self.labels = labels
@@ -475,7 +489,17 @@ private final class Booster {
         random = SplitMix64(seed: settings.seed ^ 0x5EED)
     }
 
-    deinit { scores.deallocate(); records.deallocate() }
+    deinit { scores.deallocate(); if !released { records.deallocate() } }
+
+    /// Gives back the records and the column bins once the trees are grown, before the training
+    /// scores are copied out (at 10M homes the records alone are ~780 MB: the copy beside them
+    /// was the refit's peak).
+    private func release() {
+        guard !released else { return }
+        released = true
+        records.deallocate()
+        columnBins = []
+    }
 
     /// The gradient and hessian of training row `i`.
     @inline(__always)
@@ -489,7 +513,7 @@ private final class Booster {
 
     func run(validation: BinnedRows?, validationLabels: [Double]?, progress: ((Int, Double?) -> Void)?) throws -> BoostingFit {
         let n = self.n
-        let positives = labels.reduce(0, +)
+        let positives = Double(labels.reduce(0) { $0 + Int($1) })
         let rate = min(max(positives / Double(max(n, 1)), 1e-12), 1 - 1e-12)
         let base = log(rate / (1 - rate))
         for i in 0..<n { scores[i] = base }
@@ -511,7 +535,7 @@ private final class Booster {
                 parallelRanges(n, threads) { range in
                     for i in range {
                         let p = LogisticRegression.sigmoid(scores[i])
-                        (records + i &* stride).storeBytes(of: SIMD2(p - labels[i], max(p * (1 - p), 1e-16)), as: SIMD2<Double>.self)
+                        (records + i &* stride).storeBytes(of: SIMD2(p - Double(labels[i]), max(p * (1 - p), 1e-16)), as: SIMD2<Double>.self)
                     }
                 }
             }
@@ -561,6 +585,7 @@ private final class Booster {
             }
             if !grew { break }
         }
+        release()
         let trainingScores = bestTrainingScores ?? Array(UnsafeBufferPointer(start: scores, count: n))
         if validation != nil { trees.removeLast(trees.count - best.trees) }
         let ensemble = BoostedTrees(features: features, baseScore: base, trees: trees, settings: settings,

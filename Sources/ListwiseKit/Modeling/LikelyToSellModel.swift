@@ -170,11 +170,11 @@ public struct PlattScaling: Codable, Equatable, Sendable {
     @inline(__always)
     public func probability(_ score: Double) -> Double { LogisticRegression.sigmoid(a * score + b) }
 
-    /// The slope of `fit` with the intercept that makes Σ σ(a·sᵢ + b) = Σ yᵢ over `scores` and `y`
-    /// (Newton's method on b: the sum rises with b; the same sums on one thread or two).
-    static func centred(slope a: Double, scores: [Double], labels y: [Double]) -> PlattScaling {
-        let target = y.reduce(0, +)
-        let rate = min(max(target / Double(max(y.count, 1)), 1e-12), 1 - 1e-12)
+    /// The slope of `fit` with the intercept that makes Σ σ(a·sᵢ + b) = `positives` (Σ yᵢ, the
+    /// number of 1s among the rows of `scores`) (Newton's method on b: the sum rises with b; the
+    /// same sums on one thread or two).
+    static func centred(slope a: Double, scores: [Double], positives target: Double) -> PlattScaling {
+        let rate = min(max(target / Double(max(scores.count, 1)), 1e-12), 1 - 1e-12)
         var b = log(rate / (1 - rate)) - a * scores.reduce(0, +) / Double(max(scores.count, 1))
         let n = scores.count
         for _ in 0..<50 {

@@ -166,12 +166,14 @@ enum Training {
         func rows(on days: [Int]) -> [Bool] { data.mask(days.map { asOfDays.firstIndex(of: $0)! }) }
         let trainingRows = rows(on: trainingDays)
         let validationRows = rows(on: [validationDay])
-        let trainingLabels = data.labels(trainingRows)
-        let validationLabels = data.labels(validationRows)
+        // Labels one byte a row (0 or 1): as doubles, the training rows' were 157 MB of a 10M-home
+        // gbm refit. The logistic fit and the one look at T make their doubles when they need them.
+        let trainingLabels = data.labelBytes(trainingRows)
+        let validationLabels = data.labelBytes(validationRows)
         guard !trainingLabels.isEmpty, !validationLabels.isEmpty else {
             throw ListwiseError.usage("no homes exist at the training or validation dates; import more history or choose another --as-of")
         }
-        guard Set(trainingLabels).count == 2 else {
+        guard trainingLabels.contains(0), trainingLabels.contains(1) else {
             throw ListwiseError.usage("the training snapshots have only one class (no listings or no non-listings)")
         }
 
@@ -186,8 +188,8 @@ enum Training {
         var tuning: PenaltyTuning?
         var l2 = 1.0
         if case .fixed(let value) = settings.penalty { l2 = value }
-        let innerFitRows = plan.innerTrainingDays.isEmpty ? [] : rows(on: innerTrainingDays)
-        let innerValidationRows = plan.innerTrainingDays.isEmpty ? [] : rows(on: [innerValidationDay])
+        var innerFitRows = plan.innerTrainingDays.isEmpty ? [] : rows(on: innerTrainingDays)
+        var innerValidationRows = plan.innerTrainingDays.isEmpty ? [] : rows(on: [innerValidationDay])
         if settings.family != .gbm, settings.penalty == .auto {
             let chosen = try tunePenalty(data, features: features, grid: settings.penaltyGrid, blockRows: settings.designBlockRows,
                                          fitRows: innerFitRows, validationRows: innerValidationRows, progress: progress)
@@ -223,6 +225,9 @@ enum Training {
             innerTrees = inner
             if chosen == .gbm { tuning = nil }
         }
+        // The inner split is done with: its row masks (a byte a row of every snapshot) go.
+        innerFitRows = []
+        innerValidationRows = []
         let family = familyChoice?.chosen ?? .logistic
 
         // The logistic model's transforms and drift profiles from the training rows, as many
@@ -247,13 +252,13 @@ enum Training {
             }
         }
         let rowCounts = LikelyToSellModel.RowCounts(
-            training: trainingLabels.count, trainingPositives: Int(trainingLabels.reduce(0, +)),
-            validation: validationLabels.count, validationPositives: Int(validationLabels.reduce(0, +)))
+            training: trainingLabels.count, trainingPositives: Self.positives(trainingLabels),
+            validation: validationLabels.count, validationPositives: Self.positives(validationLabels))
 
         if family == .gbm, let innerTrees {
             // Refit on every training snapshot with the inner split's tree count; the one look at T after.
             var boosting = settings.boosting
-            boosting.maxTrees = innerTrees.fit.trees.trees.count
+            boosting.maxTrees = innerTrees.treeCount
             progress?("gbm: fitting \(boosting.maxTrees) trees on \(trainingLabels.count) rows")
             var hasher = SHA256()
             var learnedProfiles = [FeatureProfile?](repeating: nil, count: features.count)
@@ -271,11 +276,12 @@ enum Training {
             }
             profiles = learnedProfiles.compactMap { $0 }
             precondition(profiles.count == features.count, "a profile for every feature")
-            trainingLabels.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-            let calibration = PlattScaling.centred(slope: innerTrees.calibrationSlope, scores: fit.trainingScores, labels: trainingLabels)
+            Self.asDoubleBytes(trainingLabels) { hasher.update(bufferPointer: $0) }
+            let calibration = PlattScaling.centred(slope: innerTrees.calibrationSlope, scores: fit.trainingScores,
+                                                   positives: Double(rowCounts.trainingPositives))
             clock.mark("fit")
             let p = try Self.treeProbabilities(fit.trees, calibration, on: data, mask: validationRows, features: features)
-            let metrics = Metrics.evaluate(y: validationLabels, p: p)
+            let metrics = Metrics.evaluate(y: data.labels(validationRows), p: p)
             clock.mark("validation")
             let model = LikelyToSellModel(
                 formatVersion: LikelyToSellModel.treesFormatVersion,
@@ -296,14 +302,15 @@ enum Training {
         }
 
         progress?("design matrix: \(trainingLabels.count) x \(transforms.reduce(0) { $0 + $1.columns.count })")
-        let trainingDesign = try SpilledDesign(data, mask: trainingRows, labels: trainingLabels, transforms: transforms, blockRows: settings.designBlockRows)
+        let trainingY = data.labels(trainingRows)
+        let trainingDesign = try SpilledDesign(data, mask: trainingRows, labels: trainingY, transforms: transforms, blockRows: settings.designBlockRows)
         progress?("fitting with l2 = \(l2)")
-        let fit = try LogisticRegression.fit(trainingDesign, trainingLabels, settings: LogisticSettings(l2: l2)) { step, deviance in
+        let fit = try LogisticRegression.fit(trainingDesign, trainingY, settings: LogisticSettings(l2: l2)) { step, deviance in
             progress?("IRLS step \(step): deviance \(String(format: "%.2f", deviance))")
         }
         clock.mark("fit")
         // The one look at T: after every choice is made.
-        let metrics = try Self.metrics(of: fit, on: data, mask: validationRows, labels: validationLabels, transforms: transforms,
+        let metrics = try Self.metrics(of: fit, on: data, mask: validationRows, labels: data.labels(validationRows), transforms: transforms,
                                        blockRows: settings.designBlockRows)
         if !fit.converged {
             warnings.append(fit.separable
@@ -331,8 +338,10 @@ enum Training {
 
     /// The trees fitted on the older training snapshots, early-stopped on the newest one, with the
     /// Platt slope learned from that snapshot's scores.
+    /// (Only the tree count and the slope go on to the refit: the inner fit's scores, 16 bytes a row
+    /// of the inner split, were 157 MB held through a 10M-home refit.)
     struct InnerTrees {
-        var fit: BoostingFit
+        var treeCount: Int
         var calibrationSlope: Double
         var trial: FamilyTrial
         var fitRows: Int
@@ -343,9 +352,9 @@ enum Training {
     /// T), and learns the calibration's slope there (its intercept is set on the final fit's rows).
     private static func innerTrees(_ data: TrainingRows, features: [RawFeature], settings: BoostingSettings, fitRows: [Bool],
                                    validationRows: [Bool], progress: ((String) -> Void)?) throws -> InnerTrees {
-        let fitLabels = data.labels(fitRows)
+        let fitLabels = data.labelBytes(fitRows)
         let validationLabels = data.labels(validationRows)
-        guard Set(fitLabels).count == 2, Set(validationLabels).count == 2 else {
+        guard fitLabels.contains(0), fitLabels.contains(1), Set(validationLabels).count == 2 else {
             throw ListwiseError.usage("gradient-boosted trees need both classes in the older training snapshots and in the newest one (their inner split); import more history or use --family logistic")
         }
         progress?("gbm inner split: \(fitLabels.count) rows, early stopping on \(validationLabels.count)")
@@ -364,13 +373,28 @@ enum Training {
         for fold in 0..<2 {
             let train = scores.indices.filter { $0 % 2 != fold }
             let a = try PlattScaling.fit(scores: train.map { scores[$0] }, labels: train.map { validationLabels[$0] }).a
-            let platt = PlattScaling.centred(slope: a, scores: fit.trainingScores, labels: fitLabels)
+            let platt = PlattScaling.centred(slope: a, scores: fit.trainingScores, positives: Double(positives(fitLabels)))
             for i in scores.indices where i % 2 == fold { p[i] = platt.probability(scores[i]) }
         }
         let metrics = Metrics.evaluate(y: validationLabels, p: p)
-        return InnerTrees(fit: fit, calibrationSlope: slope,
+        return InnerTrees(treeCount: fit.trees.trees.count, calibrationSlope: slope,
                           trial: FamilyTrial(family: .gbm, logLoss: metrics.logLoss, rocAUC: metrics.rocAUC, trees: fit.trees.trees.count),
                           fitRows: fitLabels.count, validationRows: validationLabels.count)
+    }
+
+    /// How many of `labels` (0 or 1) are 1.
+    static func positives(_ labels: [UInt8]) -> Int { labels.reduce(0) { $0 + Int($1) } }
+
+    /// Hands `body` the bytes of labels of 0 and 1 as the 8-byte doubles they stand for (the
+    /// fingerprint hashes them in that form since the first model files), a few thousand at a time.
+    static func asDoubleBytes(_ labels: [UInt8], _ body: (UnsafeRawBufferPointer) -> Void) {
+        var chunk = [Double]()
+        chunk.reserveCapacity(4096)
+        for start in stride(from: 0, to: labels.count, by: 4096) {
+            chunk.removeAll(keepingCapacity: true)
+            for label in labels[start..<min(start + 4096, labels.count)] { chunk.append(Double(label)) }
+            chunk.withUnsafeBytes(body)
+        }
     }
 
     /// Calibrated probabilities of the trees for the rows of `data` in `mask`, read block by block.

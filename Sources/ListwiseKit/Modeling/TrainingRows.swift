@@ -3,7 +3,7 @@
 // block per chunk); the design each fit needs is written once from them (`SpilledDesign`) and
 // read back block by block by every pass of IRLS; a validation design is built block by block
 // for its one use (`SpilledDesign.forEachBlock`). Memory then holds one byte of snapshot and
-// label per row, the training labels as doubles, one feature's values while its transform is
+// label per row, the training labels (one byte each; as doubles for a logistic fit), one feature's values while its transform is
 // learned, and a few blocks: measured in README (Training), 1M and 10M homes.
 //
 // The files are unlinked as soon as they are created: nothing is left behind by a crash or a
@@ -83,6 +83,11 @@ final class TrainingRows {
     /// The labels of the rows in `mask`, in row order (NaN where not known).
     func labels(_ mask: [Bool]) -> [Double] {
         zip(seal().label, mask).compactMap { value, chosen in chosen ? (value == 2 ? .nan : Double(value)) : nil }
+    }
+
+    /// The labels of the rows in `mask`, in row order, one byte each: 0, 1, or 2 where not known.
+    func labelBytes(_ mask: [Bool]) -> [UInt8] {
+        zip(seal().label, mask).compactMap { value, chosen in chosen ? value : nil }
     }
 
     /// One feature's values on the rows in `mask`, in row order.

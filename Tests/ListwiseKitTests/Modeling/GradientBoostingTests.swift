@@ -238,7 +238,7 @@ final class GradientBoostingTests: XCTestCase {
             var settings = BoostingSettings()
             settings.threads = threads
             settings.earlyStoppingRounds = 5
-            let fit = try GradientBoosting.fit(features: ["a", "b", "c", "d"], column: { training.columns[$0] }, labels: training.labels,
+            let fit = try GradientBoosting.fit(features: ["a", "b", "c", "d"], column: { training.columns[$0] }, labels: GradientBoosting.binaryLabels(training.labels),
                                                validationColumn: { validation.columns[$0] }, validationLabels: validation.labels,
                                                settings: settings)
             let scores = try XCTUnwrap(fit.validationScores)
@@ -247,6 +247,20 @@ final class GradientBoostingTests: XCTestCase {
             for i in 0..<20_003 {
                 XCTAssertEqual(scores[i], fit.trees.rawScore { validation.columns[$0][i] }, accuracy: 1e-12, "row \(i), \(threads) threads")
             }
+        }
+    }
+
+    /// Labels reach the booster as bytes: 0 and 1 pass through, anything else is a usage error
+    /// (not a silent 0).
+    func testLabelsOtherThanZeroAndOneAreRejected() throws {
+        XCTAssertEqual(try GradientBoosting.binaryLabels([0, 1, 1, 0]), [0, 1, 1, 0])
+        for bad in [0.5, -1, Double.nan, 2] {
+            XCTAssertThrowsError(try GradientBoosting.fit(features: ["x"], training: [[1, 2, 3]], labels: [0, 1, bad])) { error in
+                guard case ListwiseError.usage = error else { return XCTFail("\(error)") }
+            }
+        }
+        XCTAssertThrowsError(try GradientBoosting.fit(features: ["x"], column: { _ in [1, 2, 3] }, labels: [0, 1, 2])) { error in
+            guard case ListwiseError.usage = error else { return XCTFail("\(error)") }
         }
     }
 

@@ -50,6 +50,17 @@ final class ModelFamilyTests: TemporaryFolderTestCase {
         XCTAssertEqual(second.trainingFingerprint, first.trainingFingerprint)
     }
 
+    /// The gbm fingerprint hashes the labels, kept as bytes, as the doubles they stand for: the
+    /// digest of the doubles themselves (model files' fingerprints do not change with the form).
+    func testByteLabelsHashAsTheirDoubles() {
+        for n in [0, 1, 4096, 10_001] {
+            let labels: [UInt8] = (0..<n).map { ($0 * 7919) % 3 == 0 ? 1 : 0 }
+            var bytes: [UInt8] = []
+            Training.asDoubleBytes(labels) { bytes += $0 }
+            XCTAssertEqual(bytes, labels.map(Double.init).withUnsafeBytes { Array($0) }, "\(n) labels")
+        }
+    }
+
     /// The trees' calibration keeps the inner split's slope and moves the intercept until the mean
     /// probability over the given rows is their base rate (the logistic model's own property).
     func testCentredPlattScalingKeepsTheSlopeAndMatchesTheBaseRate() {
@@ -57,14 +68,14 @@ final class ModelFamilyTests: TemporaryFolderTestCase {
         let scores = (0..<5000).map { _ in Double(random.next() >> 11) / Double(1 << 53) * 6 - 4 }
         let labels = scores.map { s in Double(random.next() >> 11) / Double(1 << 53) < 1 / (1 + exp(-(0.8 * s - 1.5))) ? 1.0 : 0 }
         for slope in [0.5, 1.0, 1.7] {
-            let platt = PlattScaling.centred(slope: slope, scores: scores, labels: labels)
+            let platt = PlattScaling.centred(slope: slope, scores: scores, positives: labels.reduce(0, +))
             XCTAssertEqual(platt.a, slope)
             let expected = scores.reduce(0) { $0 + platt.probability($1) }
             XCTAssertEqual(expected, labels.reduce(0, +), accuracy: 1e-8)
         }
         // The logistic regression of labels on scores is already centred: the same intercept.
         let fitted = try! PlattScaling.fit(scores: scores, labels: labels)
-        XCTAssertEqual(PlattScaling.centred(slope: fitted.a, scores: scores, labels: labels).b, fitted.b, accuracy: 1e-6)
+        XCTAssertEqual(PlattScaling.centred(slope: fitted.a, scores: scores, positives: labels.reduce(0, +)).b, fitted.b, accuracy: 1e-6)
     }
 
     /// The two-parameter Newton fit of the Platt scaling is the logistic regression of the labels
