@@ -195,31 +195,12 @@ public struct BoostedTrees: Codable, Equatable, Sendable {
     }
 }
 
-/// Training rows binned once: row-major bytes, `featureCount` a row, `GradientBoosting.missingBin`
-/// for a missing value.
-struct BinnedRows {
+/// Validation rows binned once, column-major (`bins[f · rows + i]`, `GradientBoosting.missingBin`
+/// for a missing value), as the binning writes them: the early-stopping walk reads them in place
+/// (eight rows side by side read adjacent bytes of one column).
+struct ColumnBins {
     var bins: [UInt8]
     var rows: Int
-    var featureCount: Int
-
-    init(bins: [UInt8], rows: Int, featureCount: Int) {
-        (self.bins, self.rows, self.featureCount) = (bins, rows, featureCount)
-    }
-
-    /// The rows of column-major bins (`columns[f · rows + i]`), shares of the rows on `threads`.
-    init(columnMajor columns: [UInt8], rows: Int, featureCount: Int, threads: Int) {
-        var bins = [UInt8](repeating: 0, count: rows * featureCount)
-        bins.withUnsafeMutableBufferPointer { bins in
-            columns.withUnsafeBufferPointer { columns in
-                parallelRanges(rows, threads) { range in
-                    for i in range {
-                        for f in 0..<featureCount { bins[i * featureCount + f] = columns[f * rows + i] }
-                    }
-                }
-            }
-        }
-        self.init(bins: bins, rows: rows, featureCount: featureCount)
-    }
 }
 
 /// Each feature's bin upper bounds, learned from training values.
@@ -415,7 +396,7 @@ public enum GradientBoosting {
                 }
             }}}
         }
-        let valid = validationRows.map { BinnedRows(columnMajor: validColumnBins, rows: $0, featureCount: width, threads: threads) }
+        let valid = validationRows.map { ColumnBins(bins: validColumnBins, rows: $0) }
         validColumnBins = []
         return try Booster(columnBins: consume columnBins, labels: labels, bins: FeatureBins(bounds: bounds),
                            features: features, settings: settings)
@@ -511,7 +492,7 @@ private final class Booster {
     struct Leaf { var node: Int; var begin: Int; var end: Int; var depth: Int; var g: Double; var h: Double
         var histogram: UnsafeMutablePointer<Double>; var best: Split }
 
-    func run(validation: BinnedRows?, validationLabels: [Double]?, progress: ((Int, Double?) -> Void)?) throws -> BoostingFit {
+    func run(validation: ColumnBins?, validationLabels: [Double]?, progress: ((Int, Double?) -> Void)?) throws -> BoostingFit {
         let n = self.n
         let positives = Double(labels.reduce(0) { $0 + Int($1) })
         let rate = min(max(positives / Double(max(n, 1)), 1e-12), 1 - 1e-12)
@@ -560,14 +541,16 @@ private final class Booster {
                     }
                 }
             } else {
-                applyBinned(tree, binThresholds, bins: UnsafeRawPointer(records + 16), stride: recordStride, count: n, scores: scores)
+                applyBinned(tree, binThresholds, bins: UnsafeRawPointer(records + 16), rowStride: recordStride, featureStride: 1,
+                            count: n, scores: scores)
             }
             trees.append(tree)
             var loss: Double?
             if let validation, let validationLabels {
                 validation.bins.withUnsafeBytes { bins in
                     validScores.withUnsafeMutableBufferPointer {
-                        applyBinned(tree, binThresholds, bins: bins.baseAddress!, stride: width, count: validation.rows, scores: $0.baseAddress!)
+                        applyBinned(tree, binThresholds, bins: bins.baseAddress!, rowStride: 1, featureStride: validation.rows,
+                                    count: validation.rows, scores: $0.baseAddress!)
                     }
                 }
                 let value = Self.logLoss(validationLabels, validScores, threads: settings.threads)
@@ -615,10 +598,11 @@ private final class Booster {
     }
 
     /// Adds a tree's leaf values to `scores` for `count` rows, walking the tree in bin terms; row
-    /// i's bins start at `bins + i · stride` (eight rows at a time: one row at a time, the
-    /// validation rows' walks were ~1 s of a 1M-home training).
-    func applyBinned(_ tree: RegressionTree, _ binThreshold: [Int], bins: UnsafeRawPointer, stride: Int, count: Int,
-                     scores: UnsafeMutablePointer<Double>) {
+    /// i's bin of feature f is at `bins + i · rowStride + f · featureStride` (records: the row's
+    /// stride and 1; column-major bins: 1 and the row count). Eight rows at a time: one row at a
+    /// time, the validation rows' walks were ~1 s of a 1M-home training.
+    func applyBinned(_ tree: RegressionTree, _ binThreshold: [Int], bins: UnsafeRawPointer, rowStride: Int, featureStride: Int,
+                     count: Int, scores: UnsafeMutablePointer<Double>) {
         let walk = TreeWalk(tree)
         walk.feature.withUnsafeBufferPointer { feature in
         walk.children.withUnsafeBufferPointer { children in
@@ -629,7 +613,7 @@ private final class Booster {
                 walk.forEachLeaf(range, step: { node, i in
                     // Right when above the threshold (the missing bin is above every one) unless
                     // missing and missing goes left: no branch on the data.
-                    let b = Int((bins + i &* stride).load(fromByteOffset: Int(feature[node]), as: UInt8.self))
+                    let b = Int((bins + i &* rowStride).load(fromByteOffset: Int(feature[node]) &* featureStride, as: UInt8.self))
                     let above = b > threshold[node] ? 1 : 0, missing = b == Int(GradientBoosting.missingBin) ? 1 : 0
                     return Int(children[2 &* node &+ (above ^ (missing & missingLeft[node]))])
                 }, leaf: { i, node in scores[i] += value[node] })

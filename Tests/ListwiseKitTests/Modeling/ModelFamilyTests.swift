@@ -100,7 +100,7 @@ final class ModelFamilyTests: TemporaryFolderTestCase {
 
     func testAutoKeepsTheFamilyWithTheLowerInnerLogLossAndNeverSeesTheValidation() throws {
         let db = try importedCounty(properties: 3000, seed: 22)
-        var settings = TrainingSettings()
+        let settings = TrainingSettings()
         XCTAssertEqual(settings.family, .auto, "auto is the default")
         let first = try db.trainModel(settings).model
         let choice = try XCTUnwrap(first.familyChoice)
