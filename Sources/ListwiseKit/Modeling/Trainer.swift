@@ -370,10 +370,11 @@ enum Training {
         // score the odd ones and the other way round).
         let slope = try PlattScaling.fit(scores: scores, labels: validationLabels).a
         var p = [Double](repeating: 0, count: scores.count)
+        let fitPositives = Double(positives(fitLabels))
         for fold in 0..<2 {
             let train = scores.indices.filter { $0 % 2 != fold }
             let a = try PlattScaling.fit(scores: train.map { scores[$0] }, labels: train.map { validationLabels[$0] }).a
-            let platt = PlattScaling.centred(slope: a, scores: fit.trainingScores, positives: Double(positives(fitLabels)))
+            let platt = PlattScaling.centred(slope: a, scores: fit.trainingScores, positives: fitPositives)
             for i in scores.indices where i % 2 == fold { p[i] = platt.probability(scores[i]) }
         }
         let metrics = Metrics.evaluate(y: validationLabels, p: p)

@@ -3,8 +3,9 @@
 // block per chunk); the design each fit needs is written once from them (`SpilledDesign`) and
 // read back block by block by every pass of IRLS; a validation design is built block by block
 // for its one use (`SpilledDesign.forEachBlock`). Memory then holds one byte of snapshot and
-// label per row, the training labels (one byte each; as doubles for a logistic fit), one feature's values while its transform is
-// learned, and a few blocks: measured in README (Training), 1M and 10M homes.
+// label per row, the training labels (one byte each; as doubles for a logistic fit), one
+// feature's values while its transform is learned, and a few blocks: measured in README
+// (Training), 1M and 10M homes.
 //
 // The files are unlinked as soon as they are created: nothing is left behind by a crash or a
 // kill. They go to the temporary directory (TMPDIR); reads come from the page cache, which the
@@ -82,7 +83,7 @@ final class TrainingRows {
 
     /// The labels of the rows in `mask`, in row order (NaN where not known).
     func labels(_ mask: [Bool]) -> [Double] {
-        zip(seal().label, mask).compactMap { value, chosen in chosen ? (value == 2 ? .nan : Double(value)) : nil }
+        labelBytes(mask).map { $0 == 2 ? .nan : Double($0) }
     }
 
     /// The labels of the rows in `mask`, in row order, one byte each: 0, 1, or 2 where not known.
