@@ -122,13 +122,20 @@ final class FeatureBuilder {
     /// `zips`, with `countZips` off); the builder starts a new chunk.
     func takeChunk() -> FeatureTable {
         fillZipRates()
-        let chunk = table
+        return takeChunkWithoutZipRates().table
+    }
+
+    /// The rows added since the last chunk and each row's zip slot (in `zips`), their zip rates
+    /// not filled (a pass that counts its zips as it goes knows them only at its end); the
+    /// builder starts a new chunk.
+    func takeChunkWithoutZipRates() -> (table: FeatureTable, rowZip: [Int32]) {
+        let chunk = table, chunkZips = rowZip
         table = FeatureTable()
         table.hasOwnerHistory = chunk.hasOwnerHistory
         table.dataEndDay = chunk.dataEndDay
         table.marketRateCarried = chunk.marketRateCarried
         rowZip.removeAll(keepingCapacity: true)
-        return chunk
+        return (chunk, chunkZips)
     }
 
     struct Home {
@@ -245,14 +252,18 @@ final class FeatureBuilder {
     /// time trend into stacked snapshots: measured on 1M homes, validating at 2024-12-28, the raw
     /// rate under-predicted listings by 37 % (28.3k expected, 44.8k actual, AUC 0.680); the
     /// relative rate by 8 % (41.1k, AUC 0.687).
-    func fillZipRates() {
+    func fillZipRates() { Self.fillZipRates(&table, rowZip: rowZip, zips: zips) }
+
+    /// The zip rates of `table`'s rows, row r in zip slot `rowZip[r]` of the counts, or in slot
+    /// `slots[rowZip[r]]` when the rows were counted by a reader with slots of its own.
+    static func fillZipRates(_ table: inout FeatureTable, rowZip: [Int32], zips: ZipCounts, slots: [Int32]? = nil) {
         let column = RawFeature.zipListingRate36Months.rawValue
         let countyRate = zips.homes.indices.map { s -> Double in
             let homes = zips.homes[s].reduce(0, +)
             return homes > 0 ? zips.listings[s].reduce(0, +) / homes : 0
         }
         for row in 0..<table.count {
-            let s = Int(table.snapshot[row]), zip = Int(rowZip[row])
+            let s = Int(table.snapshot[row]), zip = Int(slots.map { $0[Int(rowZip[row])] } ?? rowZip[row])
             let homes = zips.homes[s][zip]
             table.values[column][row] = homes > 0 && countyRate[s] > 0 ? (zips.listings[s][zip] / homes) / countyRate[s] : .nan
         }
@@ -265,12 +276,16 @@ struct ZipCounts: Sendable {
     var homes: [[Double]] = []
     var listings: [[Double]] = []
 
-    /// The sums of counts made over disjoint sets of homes (each with its own zip index).
-    static func merged(_ parts: [ZipCounts], snapshots: Int) -> ZipCounts {
+    /// The sums of counts made over disjoint sets of homes (each with its own zip index), and
+    /// for each part the slot in the sums of each of its own slots.
+    static func merged(_ parts: [ZipCounts], snapshots: Int) -> (total: ZipCounts, slots: [[Int32]]) {
         var total = ZipCounts()
         total.homes = Array(repeating: [], count: snapshots)
         total.listings = Array(repeating: [], count: snapshots)
+        var slots: [[Int32]] = []
         for part in parts {
+            var partSlots = [Int32](repeating: 0, count: part.index.count)
+            defer { slots.append(partSlots) }
             for (zip, slot) in part.index.sorted(by: { $0.value < $1.value }) {
                 let target: Int
                 if let known = total.index[zip] {
@@ -280,12 +295,13 @@ struct ZipCounts: Sendable {
                     total.index[zip] = target
                     for s in 0..<snapshots { total.homes[s].append(0); total.listings[s].append(0) }
                 }
+                partSlots[slot] = Int32(target)
                 for s in 0..<snapshots {
                     total.homes[s][target] += part.homes[s][slot]
                     total.listings[s][target] += part.listings[s][slot]
                 }
             }
         }
-        return total
+        return (total, slots)
     }
 }

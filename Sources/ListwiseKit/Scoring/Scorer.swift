@@ -16,6 +16,9 @@ public struct ScoreSettings: Sendable {
     public var marketRates = MarketRates.standard
     /// Called with the number of homes scored so far, after each chunk and when ranking starts.
     public var progress: (@Sendable (_ homes: Int, _ ranking: Bool) -> Void)?
+    /// Called with the number of homes read so far while a store reads every home before it
+    /// scores any (SQLite: the zip rates need every home), from the reading threads.
+    public var readProgress: (@Sendable (_ homes: Int) -> Void)?
 
     public init(asOfDay: Int, territory: String? = nil, modelFile: String) {
         self.asOfDay = asOfDay

@@ -41,6 +41,9 @@ struct ScoreCommand: AsyncParsableCommand {
         settings.progress = { homes, ranking in
             Terminal.progress(ranking ? "ranking \(homes.grouped) homes" : "scoring: \(homes.grouped) homes" + Terminal.rate(homes, since: started, unit: " homes/s"))
         }
+        settings.readProgress = { homes in
+            Terminal.progress("reading features: \(homes.grouped) homes" + Terminal.rate(homes, since: started, unit: " homes/s"))
+        }
         let summary = try await database.withStore { try await $0.score(model: loaded, settings: settings) }
         Terminal.endProgress()
         for warning in summary.warnings { Terminal.warning(warning) }

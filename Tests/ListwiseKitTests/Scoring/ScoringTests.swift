@@ -1,6 +1,7 @@
 // Score runs: the model's formula on hand-built homes, reasons, ranks with ties, chunking.
 import Foundation
 import GRDB
+import Synchronization
 import XCTest
 @testable import ListwiseKit
 
@@ -202,5 +203,102 @@ final class ScoringTests: TemporaryFolderTestCase {
         XCTAssertNotNil(try abandoned.next())
         abandoned.cancelAndWait()
         wait(for: [stopped], timeout: 10)
+    }
+
+    /// Every feature row, bit for bit, as the readers hand them over (in part order).
+    private func readerRows(_ db: AppDatabase, _ settings: FeatureSettings, workers: Int, chunkRows: Int,
+                            countZipsInPass: Bool) throws -> (rows: [String], homesRead: Int) {
+        let homesRead = Mutex(0)
+        let readers = try db.writeWithoutTransaction { connection in
+            var readers: FeatureReaders<FeatureTable>?
+            try connection.inTransaction(.immediate) {
+                readers = try db.startFeatureReaders(connection, settings: settings, workers: workers, chunkRows: chunkRows,
+                                                     countZipsInPass: countZipsInPass,
+                                                     read: { homes in homesRead.withLock { $0 = max($0, homes) } }) { $0 }
+                return .commit
+            }
+            return readers!
+        }
+        var parts = [[String]](repeating: [], count: readers.parts)
+        try readers.forEach { part, chunk in
+            XCTAssertLessThanOrEqual(chunk.count, chunkRows + settings.asOfDays.count)
+            for row in 0..<chunk.count {
+                parts[part].append(([chunk.propertyIDs[row], "\(chunk.snapshot[row])", "\(chunk.label[row].bitPattern)", "\(chunk.onMarket[row])"]
+                                    + chunk.values.map { "\($0[row].bitPattern)" }).joined(separator: " "))
+            }
+        }
+        return (parts.flatMap { $0 }, homesRead.withLock { $0 })
+    }
+
+    func testZipsCountedInThePassGiveTheRowsOfZipsCountedBySQL() throws {
+        let db = try importedCounty(properties: 1500, seed: 6)
+        let asOf = DayNumber.parse("2024-12-31")!
+        let zip = try db.read { try String.fetchOne($0, sql: "SELECT zip FROM properties GROUP BY zip ORDER BY count(*) DESC") }!
+        for scope in [nil, TerritoryDefinition.zips([zip])] {
+            let settings = FeatureSettings(asOfDays: [asOf - 365, asOf], horizonDays: 365, includeOnMarket: true, scope: scope)
+            let bySQL = try readerRows(db, settings, workers: 1, chunkRows: 1_000_000, countZipsInPass: false)
+            XCTAssertGreaterThan(bySQL.rows.count, scope == nil ? 2000 : 50)
+            XCTAssertEqual(bySQL.homesRead, 0, "no read progress when the zips are counted before the pass")
+            // Three readers, chunks of 97 rows, ranges read by one reader and scored by another.
+            let inPass = try readerRows(db, settings, workers: 3, chunkRows: 97, countZipsInPass: true)
+            XCTAssertEqual(inPass.rows, bySQL.rows)
+            XCTAssertEqual(inPass.homesRead, 1500, "every home of the county is read (the zip rates are county-wide)")
+            // The zip rates are there (the column is not left NaN).
+            let rateColumn = 4 + RawFeature.zipListingRate36Months.rawValue
+            XCTAssertTrue(inPass.rows.contains { !Double(bitPattern: UInt64($0.split(separator: " ")[rateColumn])!).isNaN })
+        }
+    }
+
+    func testSpilledChunksComeBackAsAppended() throws {
+        var first = FeatureTable()
+        first.propertyIDs = ["A1", "", "Ünïcode-9"]
+        first.snapshot = [0, 1, 2]
+        first.label = [1, .nan, 0]
+        first.onMarket = [false, true, false]
+        first.values = RawFeature.allCases.map { f in [Double(f.rawValue), .nan, -0.0 + Double(f.rawValue) / 7] }
+        first.hasOwnerHistory = true
+        first.dataEndDay = 20_000
+        var second = FeatureTable()
+        second.propertyIDs = ["B"]
+        second.snapshot = [4]
+        second.label = [0]
+        second.onMarket = [true]
+        second.values = RawFeature.allCases.map { _ in [.infinity] }
+        second.marketRateCarried = true
+        let spill = try SpilledChunks(reader: 2)
+        try spill.append(first, rowZip: [3, 0, 3])
+        try spill.append(FeatureTable(), rowZip: [])
+        try spill.append(second, rowZip: [7])
+        var back: [(FeatureTable, [Int32])] = []
+        try spill.forEach { back.append(($0, $1)) }
+        XCTAssertEqual(back.count, 2, "an empty chunk is not kept")
+        for ((table, rowZip), (expected, expectedZips)) in zip(back, [(first, [Int32]([3, 0, 3])), (second, [7])]) {
+            XCTAssertEqual(table.propertyIDs, expected.propertyIDs)
+            XCTAssertEqual(table.snapshot, expected.snapshot)
+            XCTAssertEqual(table.label.map(\.bitPattern), expected.label.map(\.bitPattern))
+            XCTAssertEqual(table.onMarket, expected.onMarket)
+            XCTAssertEqual(table.values.map { $0.map(\.bitPattern) }, expected.values.map { $0.map(\.bitPattern) })
+            XCTAssertEqual([table.hasOwnerHistory, table.marketRateCarried], [expected.hasOwnerHistory, expected.marketRateCarried])
+            XCTAssertEqual(table.dataEndDay, expected.dataEndDay)
+            XCTAssertEqual(rowZip, expectedZips)
+        }
+        XCTAssertEqual(spill.reader, 2)
+    }
+
+    func testMergedZipCountsMapEachReadersSlots() {
+        func counts(_ zips: [String], homes: [Double], listings: [Double]) -> ZipCounts {
+            var counts = ZipCounts()
+            counts.index = Dictionary(uniqueKeysWithValues: zips.enumerated().map { ($1, $0) })
+            counts.homes = [homes]
+            counts.listings = [listings]
+            return counts
+        }
+        let (total, slots) = ZipCounts.merged([counts(["94610", "94611"], homes: [10, 20], listings: [1, 2]),
+                                               counts(["94612", "94610"], homes: [5, 7], listings: [0, 3])], snapshots: 1)
+        XCTAssertEqual(slots[0].map { total.homes[0][Int($0)] }, [17, 20])
+        XCTAssertEqual(slots[1].map { total.homes[0][Int($0)] }, [5, 17])
+        XCTAssertEqual(slots[1].map { total.listings[0][Int($0)] }, [0, 4])
+        XCTAssertEqual(slots[1][1], slots[0][0], "the same zip, one slot")
+        XCTAssertEqual(total.homes[0].reduce(0, +), 42)
     }
 }

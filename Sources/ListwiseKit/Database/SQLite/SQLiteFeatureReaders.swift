@@ -75,7 +75,7 @@ final class ChunkQueue<Chunk: Sendable>: @unchecked Sendable {
 final class ZipBarrier: @unchecked Sendable {
     private let condition = NSCondition()
     private var parts: [ZipCounts?]
-    private var merged: ZipCounts?
+    private var merged: (total: ZipCounts, slots: [[Int32]])?
     private var broken = false
     private let snapshots: Int
 
@@ -84,7 +84,8 @@ final class ZipBarrier: @unchecked Sendable {
         self.snapshots = snapshots
     }
 
-    func merge(_ counts: ZipCounts, part: Int) throws -> ZipCounts {
+    /// Everyone's sum, and for each part the slot in the sum of each of its own zip slots.
+    func merge(_ counts: ZipCounts, part: Int) throws -> (total: ZipCounts, slots: [[Int32]]) {
         condition.lock()
         defer { condition.unlock() }
         parts[part] = counts
@@ -102,6 +103,24 @@ final class ZipBarrier: @unchecked Sendable {
         broken = true
         condition.broadcast()
         condition.unlock()
+    }
+}
+
+/// Each range's spilled chunks, from the reader that read it to the one that scores it.
+private final class SpillSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [SpilledChunks?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ spill: SpilledChunks) { lock.withLock { slots[index] = spill } }
+
+    /// The range's chunks, let go here (the file closes when the taker is done with it).
+    func take(_ index: Int) -> SpilledChunks {
+        lock.withLock {
+            defer { slots[index] = nil }
+            return slots[index]!
+        }
     }
 }
 
@@ -139,7 +158,15 @@ extension AppDatabase {
     /// a write transaction on `db` (BEGIN IMMEDIATE): it returns once every reader has begun its read, so all of them see the same data as `db`,
     /// whether the caller keeps the lock (scoring, which writes) or commits at once (training,
     /// which must not keep imports waiting).
+    ///
+    /// `countZipsInPass`: the zips are counted by the pass itself, its chunks spilled to
+    /// temporary files (`SpilledChunks`) until every home is read, then each range's chunks
+    /// read back, given their zip rates and transformed (scoring: the pass then reads each home
+    /// once); otherwise by one SQL query a snapshot before the pass (training, whose rows wait
+    /// in files of their own). `read`: called from the reader threads with the homes read so
+    /// far, about every `chunkRows`, while the zips are counted in the pass.
     func startFeatureReaders<Chunk: Sendable>(_ db: Database, settings: FeatureSettings, workers: Int, chunkRows: Int,
+                                              countZipsInPass: Bool = false, read: (@Sendable (Int) -> Void)? = nil,
                                               transform: @escaping @Sendable (FeatureTable) throws -> Chunk)
         throws -> FeatureReaders<Chunk> {
         var workerSettings = settings
@@ -155,7 +182,8 @@ extension AppDatabase {
             PropertyRange(lower: ranges[worker * ranges.count / shareCount].lower,
                           upper: ranges[(worker + 1) * ranges.count / shareCount - 1].upper)
         }
-        let taken = Atomic<Int>(0)
+        let taken = Atomic<Int>(0), replayed = Atomic<Int>(0), homesRead = Atomic<Int>(0)
+        let spills = SpillSlots(count: ranges.count)
         let queue = ChunkQueue<Chunk>(producers: shares.count, capacity: shares.count + 1)
         let zips = ZipBarrier(parts: shares.count, snapshots: settings.asOfDays.count)
         let begun = DispatchSemaphore(value: 0)
@@ -174,13 +202,47 @@ extension AppDatabase {
                         let builder = try FeatureBuilder(settings: readSettings, db: readerDB)   // the first read
                         begun.signal()
                         signalled = true
-                        // Each reader counts the zips of its own homes, in parallel (3 snapshots at 1M
-                        // homes: 3.4 s on one connection), then takes the sum.
-                        try builder.countZipsBySQL(range: share)
-                        builder.zips = try zips.merge(builder.zips, part: worker)
-                        while case let part = taken.add(1, ordering: .relaxed).oldValue, part < ranges.count {
-                            try builder.stream(chunkRows: chunkRows, range: ranges[part]) { chunk in
-                                try queue.put(try transform(chunk), part: part)
+                        if countZipsInPass {
+                            // Every range read and spilled, zips counted as the homes pass; then the sum,
+                            // and the ranges' chunks with their zip rates, ranges again taken in turn.
+                            builder.countZips = true
+                            while case let part = taken.add(1, ordering: .relaxed).oldValue, part < ranges.count {
+                                let spill = try SpilledChunks(reader: worker)
+                                func flush() throws {
+                                    let (chunk, rowZip) = builder.takeChunkWithoutZipRates()
+                                    try spill.append(chunk, rowZip: rowZip)
+                                }
+                                var homes = 0
+                                try builder.pass(range: ranges[part], progress: nil) {
+                                    homes += 1
+                                    if homes == chunkRows {
+                                        read?(homesRead.add(homes, ordering: .relaxed).newValue)
+                                        homes = 0
+                                    }
+                                    if builder.table.count >= chunkRows { try flush() }
+                                }
+                                try flush()
+                                read?(homesRead.add(homes, ordering: .relaxed).newValue)
+                                spills.set(part, spill)
+                            }
+                            let (counts, slots) = try zips.merge(builder.zips, part: worker)
+                            while case let part = replayed.add(1, ordering: .relaxed).oldValue, part < ranges.count {
+                                let spill = spills.take(part)
+                                try spill.forEach { chunk, rowZip in
+                                    var chunk = chunk
+                                    FeatureBuilder.fillZipRates(&chunk, rowZip: rowZip, zips: counts, slots: slots[spill.reader])
+                                    try queue.put(try transform(chunk), part: part)
+                                }
+                            }
+                        } else {
+                            // Each reader counts the zips of its own homes, in parallel (3 snapshots at 1M
+                            // homes: 3.4 s on one connection), then takes the sum.
+                            try builder.countZipsBySQL(range: share)
+                            builder.zips = try zips.merge(builder.zips, part: worker).total
+                            while case let part = taken.add(1, ordering: .relaxed).oldValue, part < ranges.count {
+                                try builder.stream(chunkRows: chunkRows, range: ranges[part]) { chunk in
+                                    try queue.put(try transform(chunk), part: part)
+                                }
                             }
                         }
                     }

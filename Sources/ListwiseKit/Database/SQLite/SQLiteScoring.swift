@@ -42,7 +42,8 @@ extension AppDatabase {
                 // Scored on the reader threads; the caller holds the write lock (BEGIN IMMEDIATE)
                 // to the end, so the run describes the data the readers saw.
                 let readers = try startFeatureReaders(db, settings: featureSettings, workers: settings.workers,
-                                                      chunkRows: settings.chunkRows) { chunk in
+                                                      chunkRows: settings.chunkRows, countZipsInPass: true,
+                                                      read: settings.readProgress) { chunk in
                     profileCounts?.add(chunk)
                     return try HomeScore.scores(of: chunk, model: model, features: features, explainer: explainer)
                 }
