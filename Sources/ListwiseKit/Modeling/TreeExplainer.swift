@@ -180,9 +180,9 @@ struct TreeExplainer: @unchecked Sendable {
 
     /// The same for rows `rows` of feature columns (`columns[f][r]`), their contributions added to
     /// `phi` row-major (`phi[(r − rows.lowerBound) · width + f]`, width = the ensemble's feature
-    /// count), in batches of `batchRows`: decisions of every node for the batch; then, tree by
-    /// tree, each row's pattern looked up in `cache`, and the rows not found computed leaf by leaf
-    /// (and kept). The numbers do not depend on what the cache holds.
+    /// count), in batches of `batchRows`, tree by tree: each row's pattern looked up in `cache`,
+    /// and the rows not found computed leaf by leaf (and kept). The numbers do not depend on what
+    /// the cache holds.
     func add(rows: Range<Int>, columns: [UnsafePointer<Double>], into phi: UnsafeMutablePointer<Double>, scratch: Scratch) {
         let width = ensemble.features.count
         var start = rows.lowerBound
@@ -197,20 +197,10 @@ struct TreeExplainer: @unchecked Sendable {
                           _ width: Int, _ scratch: Scratch) {
         let decisions = scratch.decisions, followed = scratch.followed
         let stride = Self.batchRows
+        let keys = scratch.keys, misses = scratch.misses, local = scratch.local
         nodeFeature.withUnsafeBufferPointer { feature in
         nodeThreshold.withUnsafeBufferPointer { threshold in
         nodeDefaultLeft.withUnsafeBufferPointer { defaultLeft in
-            for node in 0..<feature.count {
-                let column = columns[Int(feature[node])] + first
-                let t = threshold[node], missingLeft = defaultLeft[node]
-                let target = decisions + node * stride
-                for r in 0..<rows {
-                    let value = column[r]
-                    target[r] = value.isNaN ? missingLeft : value <= t
-                }
-            }
-        }}}
-        let keys = scratch.keys, misses = scratch.misses, local = scratch.local
         leaves.withUnsafeBufferPointer { leaves in
         stepNode.withUnsafeBufferPointer { stepNode in
         stepLeft.withUnsafeBufferPointer { stepLeft in
@@ -222,16 +212,22 @@ struct TreeExplainer: @unchecked Sendable {
             for (t, tree) in tabled.enumerated() {
                 let treeWidth = tree.features.count
                 let cached = shard.capacity[t] > 0
-                // Each row's pattern: which way it goes at each of the tree's splits.
-                if cached {
-                    keys.update(repeating: 0, count: rows)
-                    for (bit, node) in tree.nodes.enumerated() {
-                        let decision = decisions + node * stride
-                        for r in 0..<rows { keys[r] |= UInt64(unsafeBitCast(decision[r], to: UInt8.self)) &<< UInt64(bit) }
-                    }
-                }
                 var missCount = 0
                 if cached {
+                    // Each row's pattern, which way it goes at each of the tree's splits, straight
+                    // from the values (the decisions are kept only for the rows not in the cache:
+                    // writing every node's decisions for the batch, then reading them back for the
+                    // keys, was most of the explainer's work beside its cache misses).
+                    keys.update(repeating: 0, count: rows)
+                    for (bit, node) in tree.nodes.enumerated() {
+                        let column = columns[Int(feature[node])] + first
+                        let t = threshold[node], missingLeft: UInt64 = defaultLeft[node] ? 1 : 0
+                        for r in 0..<rows {
+                            let value = column[r]
+                            let left = (value <= t ? 1 : 0) | (value.isNaN ? missingLeft : 0)
+                            keys[r] |= left &<< UInt64(bit)
+                        }
+                    }
                     // Lookups first, then the adds: each row's values are a random line of the
                     // cache (mostly beyond L2), and loads that do not wait on a probe overlap
                     // (the adds were a third of the scoring thread's time when interleaved).
@@ -255,7 +251,17 @@ struct TreeExplainer: @unchecked Sendable {
                     missCount = rows
                 }
                 guard missCount > 0 else { continue }
-                // The rows not in the cache, leaf by leaf into `local` (tree feature-major).
+                // The decisions of the rows not in the cache (j-th such row at `node · stride + j`).
+                for node in tree.nodes {
+                    let column = columns[Int(feature[node])] + first
+                    let t = threshold[node], missingLeft = defaultLeft[node]
+                    let target = decisions + node * stride
+                    for j in 0..<missCount {
+                        let value = column[Int(misses[j])]
+                        target[j] = value.isNaN ? missingLeft : value <= t
+                    }
+                }
+                // Their contributions, leaf by leaf into `local` (tree feature-major).
                 local.update(repeating: 0, count: treeWidth * stride)
                 for leaf in leaves[tree.leaves] {
                     let d = Int(leaf.slotCount)
@@ -265,7 +271,7 @@ struct TreeExplainer: @unchecked Sendable {
                         let node = decisions + Int(stepNode[s]) * stride
                         let left = stepLeft[s]
                         let clear = ~(1 << Int(stepSlot[s]))
-                        for j in 0..<missCount { followed[j] &= node[Int(misses[j])] == left ? -1 : clear }
+                        for j in 0..<missCount { followed[j] &= node[j] == left ? -1 : clear }
                     }
                     let slots = Int(leaf.slotStart)
                     let g = table.baseAddress! + leaf.tableStart
@@ -288,7 +294,7 @@ struct TreeExplainer: @unchecked Sendable {
                     }
                 }
             }
-        }}}}}}}}
+        }}}}}}}}}}}
         for index in recursive {
             for r in 0..<rows {
                 for f in 0..<width { scratch.row[f] = columns[f][first + r] }
