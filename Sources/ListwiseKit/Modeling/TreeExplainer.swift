@@ -154,6 +154,8 @@ struct TreeExplainer: @unchecked Sendable {
         let misses: UnsafeMutablePointer<Int32>
         let local: UnsafeMutablePointer<Double>
         let found: UnsafeMutablePointer<Int32>
+        /// The sum of the values `addBatch` touches ahead of its adds (kept, so they are read).
+        var touched = 0.0
         init(_ explainer: TreeExplainer) {
             let rows = TreeExplainer.batchRows
             decisions = .allocate(capacity: max(1, explainer.nodeFeature.count) * rows)
@@ -234,6 +236,15 @@ struct TreeExplainer: @unchecked Sendable {
                     let found = scratch.found
                     for r in 0..<rows { found[r] = shard.find(t, keys[r]) }
                     let values = shard.values + shard.start[t]
+                    // Each found row's first and last value touched before the adds: here the
+                    // loads do not wait on one another (many rows' lines in flight), where the
+                    // adds' longer loop kept only a few.
+                    var touched = 0.0
+                    for r in 0..<rows {
+                        let row = values + Int(max(found[r], 0)) * treeWidth
+                        touched += row[0] + row[treeWidth - 1]
+                    }
+                    scratch.touched = touched
                     tree.features.withUnsafeBufferPointer { features in
                         for r in 0..<rows {
                             let entry = found[r]
