@@ -342,10 +342,10 @@ public enum GradientBoosting {
 
     /// The fit, with the raw features handed over one column at a time (`column(f)`: feature f of
     /// every training row), so that only the binned bytes stay: one byte a value, and the labels
-    /// one byte a row (0 or 1). Also returns the validation rows' raw scores at the kept tree count. `alsoLearn(f, values)` is called with
-    /// each training column once it is binned, on the thread that binned it (concurrently for
-    /// different features): the caller learns what else it needs from the values without reading
-    /// them a second time.
+    /// one byte a row (0 or 1). Also returns the validation rows' raw scores at the kept tree
+    /// count. `alsoLearn(f, values)` is called with each training column once it is binned, on
+    /// the thread that binned it (concurrently for different features): the caller learns what
+    /// else it needs from the values without reading them a second time.
     static func fit(features: [String], column: (Int) throws -> [Double], labels: [UInt8],
                     validationColumn: ((Int) throws -> [Double])? = nil, validationLabels: [Double]? = nil,
                     settings: BoostingSettings = BoostingSettings(),

@@ -33,9 +33,9 @@ extension AppDatabase {
                                      model.horizonDays, Self.timestamp(started), Self.timestamp(started)])
                 let runID = db.lastInsertedRowID
                 summary.runID = runID
-                // Pass 1: scores and reasons to one staging file per reader, in the order the reader
-                // made them (its share of the property ids, in order), probabilities kept (8 bytes a
-                // home) for ranking.
+                // Pass 1: every home read (zips counted as the readers go), then each range's chunks
+                // scored, scores and reasons to one staging file per range (part), in the range's
+                // order, probabilities kept (8 bytes a home) for ranking.
                 let featureSettings = FeatureSettings(asOfDays: [settings.asOfDay], horizonDays: model.horizonDays,
                                                       marketRates: settings.marketRates, includeOnMarket: true, scope: scope)
                 let profileCounts = model.featureProfiles.map(ProfileCounts.init)
