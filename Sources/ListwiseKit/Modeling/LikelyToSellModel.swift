@@ -83,11 +83,7 @@ public struct LikelyToSellModel: Codable, Equatable, Sendable {
     /// P(list or sell within the horizon) for every row of `table`.
     public func probabilities(_ table: FeatureTable) throws -> [Double] {
         if modelFamily == .gbm, let trees, let calibration {
-            let columns = try rawFeatures().map { table.values[$0.rawValue] }
-            let pointers = columns.map { column in column.withUnsafeBufferPointer { $0.baseAddress! } }
-            return withExtendedLifetime(columns) {
-                trees.rawScores(columns: pointers, count: table.count).map(calibration.probability)
-            }
+            return HomeScore.treeRawScores(of: table, trees: trees, features: try rawFeatures()).map(calibration.probability)
         }
         let design = try DesignMatrix.build(table, transforms: features, rows: Array(0..<table.count))
         let eta = try BLAS.multiply(design, coefficients)

@@ -158,7 +158,7 @@ struct TreeExplainer: @unchecked Sendable {
         var touched = 0.0
         init(_ explainer: TreeExplainer) {
             let rows = TreeExplainer.batchRows
-            decisions = .allocate(capacity: max(1, explainer.nodeFeature.count) * rows)
+            decisions = .allocate(capacity: max(1, explainer.tabled.map(\.nodes.count).max() ?? 1) * rows)
             followed = .allocate(capacity: rows)
             row = .allocate(capacity: max(1, explainer.ensemble.features.count))
             path = .allocate(capacity: TreeSHAP.pathCapacity(depth: explainer.maxDepth))
@@ -198,7 +198,6 @@ struct TreeExplainer: @unchecked Sendable {
     private func addBatch(_ first: Int, _ rows: Int, _ columns: [UnsafePointer<Double>], _ phi: UnsafeMutablePointer<Double>,
                           _ width: Int, _ scratch: Scratch) {
         let decisions = scratch.decisions, followed = scratch.followed
-        let stride = Self.batchRows
         let keys = scratch.keys, misses = scratch.misses, local = scratch.local
         nodeFeature.withUnsafeBufferPointer { feature in
         nodeThreshold.withUnsafeBufferPointer { threshold in
@@ -262,24 +261,25 @@ struct TreeExplainer: @unchecked Sendable {
                     missCount = rows
                 }
                 guard missCount > 0 else { continue }
-                // The decisions of the rows not in the cache (j-th such row at `node · stride + j`).
+                // The decisions of the rows not in the cache (j-th such row at `(node − first node) · missCount + j`).
+                let firstNode = tree.nodes.lowerBound
                 for node in tree.nodes {
                     let column = columns[Int(feature[node])] + first
                     let t = threshold[node], missingLeft = defaultLeft[node]
-                    let target = decisions + node * stride
+                    let target = decisions + (node - firstNode) * missCount
                     for j in 0..<missCount {
                         let value = column[Int(misses[j])]
                         target[j] = value.isNaN ? missingLeft : value <= t
                     }
                 }
-                // Their contributions, leaf by leaf into `local` (tree feature-major).
-                local.update(repeating: 0, count: treeWidth * stride)
+                // Their contributions, leaf by leaf into `local` (tree feature-major, `k · missCount + j`).
+                local.update(repeating: 0, count: treeWidth * missCount)
                 for leaf in leaves[tree.leaves] {
                     let d = Int(leaf.slotCount)
                     followed.update(repeating: (1 << d) - 1, count: missCount)
                     let firstStep = Int(leaf.stepStart)
                     for s in firstStep..<(firstStep + Int(leaf.stepCount)) {
-                        let node = decisions + Int(stepNode[s]) * stride
+                        let node = decisions + (Int(stepNode[s]) - firstNode) * missCount
                         let left = stepLeft[s]
                         let clear = ~(1 << Int(stepSlot[s]))
                         for j in 0..<missCount { followed[j] &= node[j] == left ? -1 : clear }
@@ -288,7 +288,7 @@ struct TreeExplainer: @unchecked Sendable {
                     let g = table.baseAddress! + leaf.tableStart
                     for k in 0..<d {
                         let bit = 1 << k
-                        let target = local + Int(slotLocal[slots + k]) * stride
+                        let target = local + Int(slotLocal[slots + k]) * missCount
                         let onPath = leaf.value * (inverseZero[slots + k] - 1), offPath = -leaf.value
                         for j in 0..<missCount {
                             let o = followed[j]
@@ -298,10 +298,10 @@ struct TreeExplainer: @unchecked Sendable {
                 }
                 for j in 0..<missCount {
                     let r = Int(misses[j])
-                    for k in 0..<treeWidth { phi[r * width + Int(tree.features[k])] += local[k * stride + j] }
+                    for k in 0..<treeWidth { phi[r * width + Int(tree.features[k])] += local[k * missCount + j] }
                     if cached, let entry = shard.insert(t, keys[r]) {
                         let values = shard.values + shard.start[t] + Int(entry) * treeWidth
-                        for k in 0..<treeWidth { values[k] = local[k * stride + j] }
+                        for k in 0..<treeWidth { values[k] = local[k * missCount + j] }
                     }
                 }
             }

@@ -79,11 +79,29 @@ extension HomeScore {
 }
 
 extension HomeScore {
-    /// Probabilities and reasons of a tree model: each feature's contribution is its TreeSHAP
-    /// value summed over the trees (raw-score units, 0 = no effect against the average home), and
-    /// the raw score is their sum plus the expected value.
+    /// Probabilities and reasons of a tree model: the probabilities by the trees' walk (as
+    /// `LikelyToSellModel.probabilities`), the reasons from `treeReasons`.
     static func treeScores(of table: FeatureTable, explainer: TreeExplainer, calibration: PlattScaling,
                            features: [RawFeature]) -> [HomeScore] {
+        let raw = treeRawScores(of: table, trees: explainer.ensemble, features: features)
+        let reasons = treeReasons(of: table, explainer: explainer, features: features)
+        return (0..<table.count).map { row in
+            HomeScore(propertyID: table.propertyIDs[row], probability: calibration.probability(raw[row]),
+                      onMarket: table.onMarket[row], reasons: reasons[row])
+        }
+    }
+
+    /// The raw scores (log-odds) of a tree model for each row of `table`.
+    static func treeRawScores(of table: FeatureTable, trees: BoostedTrees, features: [RawFeature]) -> [Double] {
+        let columns = features.map { table.values[$0.rawValue] }
+        let pointers = columns.map { column in column.withUnsafeBufferPointer { $0.baseAddress! } }
+        return withExtendedLifetime(columns) { trees.rawScores(columns: pointers, count: table.count) }
+    }
+
+    /// The reasons of a tree model for each row of `table`: each feature's contribution is its
+    /// TreeSHAP value summed over the trees (raw-score units, 0 = no effect against the average
+    /// home), the largest phrased.
+    static func treeReasons(of table: FeatureTable, explainer: TreeExplainer, features: [RawFeature]) -> [[String]] {
         let width = features.count, n = table.count
         let columns = features.map { table.values[$0.rawValue] }
         let scratch = TreeExplainer.Scratch(explainer)
@@ -99,10 +117,7 @@ extension HomeScore {
         return phi.withUnsafeBufferPointer { phi in
             (0..<n).map { row in
                 let contributions = UnsafeBufferPointer(rebasing: phi[(row * width)..<((row + 1) * width)])
-                let raw = contributions.reduce(explainer.expected, +)
-                let reasons = Reasons.top(contributions) { memo.phrase(features[$0], columns[$0][row]) }
-                return HomeScore(propertyID: table.propertyIDs[row], probability: calibration.probability(raw),
-                                 onMarket: table.onMarket[row], reasons: reasons)
+                return Reasons.top(contributions) { memo.phrase(features[$0], columns[$0][row]) }
             }
         }
     }

@@ -143,6 +143,96 @@ final class ScoringTests: TemporaryFolderTestCase {
         for home in homes { XCTAssertEqual(home.probability, countyWide[home.propertyID]!, accuracy: 1e-13 * home.probability) }
     }
 
+    /// A tree model's run (two looks: the walks for the ranks, then the reasons while the
+    /// ranks are written) stores what scoring the whole table at once gives, by several readers
+    /// in small chunks, with and without a territory.
+    func testTreeModelRunsStoreTheScoresOfTheWholeTable() throws {
+        let db = try importedCounty(properties: 1500, seed: 7)
+        var training = TrainingSettings()
+        training.family = .gbm
+        let model = try db.trainModel(training).model
+        XCTAssertEqual(model.modelFamily, .gbm)
+        let day = DayNumber.parse("2025-12-31")!
+        let zip = try db.read { try String.fetchOne($0, sql: "SELECT zip FROM properties GROUP BY zip ORDER BY count(*) DESC") }!
+        for scope in [nil, TerritoryDefinition.zips([zip])] {
+            var settings = ScoreSettings(asOfDay: day, modelFile: "trees.json")
+            settings.chunkRows = 97
+            settings.workers = 3
+            if let scope {
+                try db.addTerritory(name: "one-zip", definition: scope)
+                settings.territory = "one-zip"
+            }
+            let run = try db.score(model: model, settings: settings)
+            let table = try db.buildFeatures(FeatureSettings(asOfDays: [day], horizonDays: model.horizonDays, marketRates: .standard,
+                                                             includeOnMarket: true, scope: scope))
+            let expected = try HomeScore.scores(of: table, model: model, features: try model.rawFeatures())
+            XCTAssertEqual(run.rows, expected.count)
+            XCTAssertGreaterThan(run.rows, scope == nil ? 1400 : 50)
+            let ranking = Ranking(probabilities: expected.filter { !$0.onMarket }.map(\.probability))
+            XCTAssertEqual(run.tierCounts, ranking.tierCounts(high: 0.2, medium: 0.3))
+            XCTAssertEqual(run.expectedListings, expected.filter { !$0.onMarket }.reduce(0) { $0 + $1.probability }, accuracy: 1e-9)
+            let homes = try db.scoredHomes(runID: run.runID)
+            let byID = Dictionary(uniqueKeysWithValues: homes.map { ($0.propertyID, $0) })
+            XCTAssertEqual(byID.count, expected.count)
+            for score in expected {
+                let home = try XCTUnwrap(byID[score.propertyID])
+                XCTAssertEqual(home.probability, score.probability, "\(score.propertyID): the trees' walk, bit for bit")
+                XCTAssertEqual(home.onMarket, score.onMarket)
+                XCTAssertEqual([home.reason1, home.reason2, home.reason3].compactMap { $0 }, score.reasons, score.propertyID)
+                XCTAssertEqual(home.rank, score.onMarket ? nil : ranking.rank(of: score.probability))
+            }
+            // The rank order as the SQL fill from the written scores gives it.
+            let order = "SELECT rank, property_id FROM score_ranks WHERE run_id = ? ORDER BY rank, property_id"
+            let written = try db.read { try Row.fetchAll($0, sql: order, arguments: [run.runID]).map { "\($0[0] as Int) \($0[1] as String)" } }
+            try db.write { db in
+                try db.execute(sql: "DELETE FROM score_ranks WHERE run_id = ?", arguments: [run.runID])
+                try AppDatabase.fillScoreRanks(db, runID: run.runID)
+            }
+            XCTAssertEqual(try db.read { try Row.fetchAll($0, sql: order, arguments: [run.runID]).map { "\($0[0] as Int) \($0[1] as String)" } },
+                           written)
+            XCTAssertEqual(written.count, expected.count)
+        }
+    }
+
+    /// The second look of a pass that kept its spills gives every row again, in the order of a
+    /// one-thread pass; an error on its thread reaches the caller.
+    func testSecondLookGivesThePassRowsAgainInOrder() throws {
+        struct Broken: Error {}
+        let db = try importedCounty(properties: 600, seed: 8)
+        let settings = FeatureSettings(asOfDays: [DayNumber.parse("2024-12-31")!], horizonDays: 365, includeOnMarket: true)
+        func start() throws -> FeatureReaders<FeatureTable> {
+            try db.writeWithoutTransaction { connection in
+                var readers: FeatureReaders<FeatureTable>?
+                try connection.inTransaction(.immediate) {
+                    readers = try db.startFeatureReaders(connection, settings: settings, workers: 2, chunkRows: 41,
+                                                         countZipsInPass: true, keepSpills: true) { $0 }
+                    return .commit
+                }
+                return readers!
+            }
+        }
+        @Sendable func rows(_ chunk: FeatureTable) -> [String] {
+            (0..<chunk.count).map { row in ([chunk.propertyIDs[row]] + chunk.values.map { "\($0[row].bitPattern)" }).joined(separator: " ") }
+        }
+        let readers = try start()
+        var parts = [[String]](repeating: [], count: readers.parts)
+        try readers.forEach { part, chunk in parts[part] += rows(chunk) }
+        var again: [String] = []
+        var lastPart = 0
+        try readers.lookAgain(capacity: 1) { rows($0) }.forEach { part, chunk in
+            XCTAssertGreaterThanOrEqual(part, lastPart, "parts in order")
+            lastPart = part
+            again += chunk
+        }
+        XCTAssertEqual(again, parts.flatMap { $0 })
+        XCTAssertEqual(again.count, 600)
+
+        let failing = try start()
+        try failing.forEach { _, _ in }
+        let second = failing.lookAgain { _ -> Int in throw Broken() }
+        XCTAssertThrowsError(try second.forEach { _, _ in }) { XCTAssertTrue($0 is Broken) }
+    }
+
     func testPropertyRangesSplitTheHomesWithoutGapsOrOverlaps() throws {
         let db = try importedCounty(properties: 300, seed: 5)
         let ranges = try db.read { try AppDatabase.propertyRanges($0, parts: 3) }

@@ -98,6 +98,9 @@ final class ZipBarrier: @unchecked Sendable {
         throw CancellationError()
     }
 
+    /// The sum and slot maps, once every part has merged.
+    var result: (total: ZipCounts, slots: [[Int32]])? { condition.withLock { merged } }
+
     func breakAll() {
         condition.lock()
         broken = true
@@ -106,7 +109,8 @@ final class ZipBarrier: @unchecked Sendable {
     }
 }
 
-/// Each range's spilled chunks, from the reader that read it to the one that scores it.
+/// Each range's spilled chunks, from the reader that read it to the one that scores it (and to
+/// the thread of a second look).
 private final class SpillSlots: @unchecked Sendable {
     private let lock = NSLock()
     private var slots: [SpilledChunks?]
@@ -115,10 +119,10 @@ private final class SpillSlots: @unchecked Sendable {
 
     func set(_ index: Int, _ spill: SpilledChunks) { lock.withLock { slots[index] = spill } }
 
-    /// The range's chunks, let go here (the file closes when the taker is done with it).
-    func take(_ index: Int) -> SpilledChunks {
+    /// The range's chunks; unless `keep`, let go here (the file closes when the taker is done with it).
+    func take(_ index: Int, keep: Bool = false) -> SpilledChunks {
         lock.withLock {
-            defer { slots[index] = nil }
+            defer { if !keep { slots[index] = nil } }
             return slots[index]!
         }
     }
@@ -130,11 +134,48 @@ final class FeatureReaders<Chunk: Sendable> {
     /// The consecutive ranges of property ids the parts read, in order: part 0's rows, then part
     /// 1's, ... are the rows of a one-thread pass, in its order.
     let parts: Int
+    /// The spilled ranges and the zips' sum, kept for `lookAgain`.
+    private let spills: SpillSlots?
+    private let zips: ZipBarrier?
 
-    fileprivate init(queue: ChunkQueue<Chunk>, parts: Int) {
+    fileprivate init(queue: ChunkQueue<Chunk>, parts: Int, spills: SpillSlots? = nil, zips: ZipBarrier? = nil) {
         self.queue = queue
         self.parts = parts
+        self.spills = spills
+        self.zips = zips
     }
+
+    /// After `forEach` of readers started with `keepSpills`: every range's chunks once more,
+    /// with their zip rates, `transform` applied on one thread of its own, in the order of a
+    /// one-thread pass (part 0's chunks first, each part's in order), at most `capacity` waiting
+    /// (scoring: 8 chunks of reasons, ~3 MB each at 50,000 homes, so that the thread keeps
+    /// explaining while the caller writes the rank order). Each range's file is let go once read.
+    func lookAgain<Again: Sendable>(capacity: Int = 8, _ transform: @escaping @Sendable (FeatureTable) throws -> Again)
+        -> FeatureReaders<Again> {
+        guard let spills, let merged = zips?.result else { preconditionFailure("lookAgain needs the spills of a finished pass") }
+        let queue = ChunkQueue<Again>(producers: 1, capacity: max(1, capacity))
+        let parts = parts
+        Thread {
+            do {
+                for part in 0..<parts {
+                    let spill = spills.take(part)
+                    try spill.forEach { chunk, rowZip in
+                        var chunk = chunk
+                        FeatureBuilder.fillZipRates(&chunk, rowZip: rowZip, zips: merged.total, slots: merged.slots[spill.reader])
+                        try queue.put(try transform(chunk), part: part)
+                    }
+                }
+                queue.finish(nil)
+            } catch {
+                queue.finish(error)
+            }
+        }.start()
+        return FeatureReaders<Again>(queue: queue, parts: parts)
+    }
+
+    /// Stops the threads (their next chunk is not made) and waits for them; nothing once they
+    /// are done.
+    func stop() { queue.cancelAndWait() }
 
     /// Hands each chunk to `body` on the calling thread (within a part, in order); on an error
     /// the readers are stopped before it is thrown.
@@ -163,10 +204,12 @@ extension AppDatabase {
     /// temporary files (`SpilledChunks`) until every home is read, then each range's chunks
     /// read back, given their zip rates and transformed (scoring: the pass then reads each home
     /// once); otherwise by one SQL query a snapshot before the pass (training, whose rows wait
-    /// in files of their own). `read`: called from the reader threads with the homes read so
-    /// far, about every `chunkRows`, while the zips are counted in the pass.
+    /// in files of their own). `keepSpills` (with `countZipsInPass`): the spilled ranges stay
+    /// for `FeatureReaders.lookAgain`. `read`: called from the reader threads with the homes read
+    /// so far, about every `chunkRows`, while the zips are counted in the pass.
     func startFeatureReaders<Chunk: Sendable>(_ db: Database, settings: FeatureSettings, workers: Int, chunkRows: Int,
-                                              countZipsInPass: Bool = false, read: (@Sendable (Int) -> Void)? = nil,
+                                              countZipsInPass: Bool = false, keepSpills: Bool = false,
+                                              read: (@Sendable (Int) -> Void)? = nil,
                                               transform: @escaping @Sendable (FeatureTable) throws -> Chunk)
         throws -> FeatureReaders<Chunk> {
         var workerSettings = settings
@@ -227,7 +270,7 @@ extension AppDatabase {
                             }
                             let (counts, slots) = try zips.merge(builder.zips, part: worker)
                             while case let part = replayed.add(1, ordering: .relaxed).oldValue, part < ranges.count {
-                                let spill = spills.take(part)
+                                let spill = spills.take(part, keep: keepSpills)
                                 try spill.forEach { chunk, rowZip in
                                     var chunk = chunk
                                     FeatureBuilder.fillZipRates(&chunk, rowZip: rowZip, zips: counts, slots: slots[spill.reader])
@@ -255,6 +298,6 @@ extension AppDatabase {
             }.start()
         }
         for _ in shares { begun.wait() }
-        return FeatureReaders(queue: queue, parts: ranges.count)
+        return FeatureReaders(queue: queue, parts: ranges.count, spills: keepSpills ? spills : nil, zips: zips)
     }
 }

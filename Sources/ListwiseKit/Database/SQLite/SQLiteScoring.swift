@@ -33,45 +33,18 @@ extension AppDatabase {
                                      model.horizonDays, Self.timestamp(started), Self.timestamp(started)])
                 let runID = db.lastInsertedRowID
                 summary.runID = runID
-                // Pass 1: every home read (zips counted as the readers go), then each range's chunks
-                // scored, scores and reasons to one staging file per range (part), in the range's
-                // order, probabilities kept (8 bytes a home) for ranking.
                 let featureSettings = FeatureSettings(asOfDays: [settings.asOfDay], horizonDays: model.horizonDays,
                                                       marketRates: settings.marketRates, includeOnMarket: true, scope: scope)
                 let profileCounts = model.featureProfiles.map(ProfileCounts.init)
-                // Scored on the reader threads; the caller holds the write lock (BEGIN IMMEDIATE)
-                // to the end, so the run describes the data the readers saw.
-                let readers = try startFeatureReaders(db, settings: featureSettings, workers: settings.workers,
-                                                      chunkRows: settings.chunkRows, countZipsInPass: true,
-                                                      read: settings.readProgress) { chunk in
-                    profileCounts?.add(chunk)
-                    return try HomeScore.scores(of: chunk, model: model, features: features, explainer: explainer)
+                if model.modelFamily == .gbm, let explainer, let calibration = model.calibration {
+                    summary.tierCounts = try scoreTrees(db, runID: runID, explainer: explainer, calibration: calibration, features: features,
+                                                        featureSettings: featureSettings, profileCounts: profileCounts,
+                                                        settings: settings, summary: &summary)
+                } else {
+                    summary.tierCounts = try scoreStaged(db, runID: runID, model: model, features: features,
+                                                         featureSettings: featureSettings, profileCounts: profileCounts,
+                                                         settings: settings, summary: &summary)
                 }
-                // A part's file is made when its first chunk comes (inside `forEach`, which stops
-                // the readers on any error).
-                var stages = [StagedScores?](repeating: nil, count: readers.parts)
-                var probabilities = [[Double]](repeating: [], count: readers.parts)
-                try readers.forEach { part, scored in
-                    if stages[part] == nil { stages[part] = try StagedScores() }
-                    let stage = stages[part]!
-                    for score in scored {
-                        try stage.append(score)
-                        summary.rows += 1
-                        if score.onMarket { summary.onMarket += 1 } else { summary.expectedListings += score.probability }
-                        probabilities[part].append(score.onMarket ? .nan : score.probability)
-                    }
-                    settings.progress?(summary.rows, false)
-                }
-                settings.progress?(summary.rows, true)
-                // Pass 2: each staged home with its rank, part after part (the parts are consecutive
-                // ranges of ids, so the rows go into the table in key order: appends). (An UPDATE of
-                // ranks in place took 21 s for 1M homes, it rewrites every row.)
-                let ranking = PositionRanking(probabilities)
-                probabilities = []
-                let ids = try Self.writeScores(db, runID: runID, stages: stages, ranking: ranking, settings: settings)
-                stages = []
-                try Self.writeScoreRanks(db, runID: runID, ranking: ranking, ids: ids)
-                summary.tierCounts = ranking.tierCounts(high: settings.highShare, medium: settings.mediumShare)
                 try db.execute(sql: "UPDATE score_runs SET finished_at = ?, rows = ?, on_market = ?, feature_counts = ? WHERE id = ?",
                                arguments: [Self.timestamp(Date()), summary.rows, summary.onMarket, try profileCounts?.json(), runID])
                 try Self.recordEvent(.scoreRun(summary, settings: settings, now: Date()), db)
@@ -82,15 +55,161 @@ extension AppDatabase {
         return summary
     }
 
+    /// A run's scores with the logistic model: every home read (zips counted as the readers
+    /// go), then each range's chunks scored with their reasons on the reader threads and staged
+    /// to one file per range (part), probabilities kept (8 bytes a home) for ranking; then the
+    /// staged homes written with their ranks, and the rank order. Returns the tier counts.
+    private func scoreStaged(_ db: Database, runID: Int64, model: LikelyToSellModel, features: [RawFeature],
+                             featureSettings: FeatureSettings, profileCounts: ProfileCounts?, settings: ScoreSettings,
+                             summary: inout ScoreRunSummary) throws -> [String: Int] {
+        // Scored on the reader threads; the caller holds the write lock (BEGIN IMMEDIATE)
+        // to the end, so the run describes the data the readers saw.
+        let readers = try startFeatureReaders(db, settings: featureSettings, workers: settings.workers,
+                                              chunkRows: settings.chunkRows, countZipsInPass: true,
+                                              read: settings.readProgress) { chunk in
+            profileCounts?.add(chunk)
+            return try HomeScore.scores(of: chunk, model: model, features: features)
+        }
+        // A part's file is made when its first chunk comes (inside `forEach`, which stops
+        // the readers on any error).
+        var stages = [StagedScores?](repeating: nil, count: readers.parts)
+        var probabilities = [[Double]](repeating: [], count: readers.parts)
+        try readers.forEach { part, scored in
+            if stages[part] == nil { stages[part] = try StagedScores() }
+            let stage = stages[part]!
+            for score in scored {
+                try stage.append(score)
+                summary.rows += 1
+                if score.onMarket { summary.onMarket += 1 } else { summary.expectedListings += score.probability }
+                probabilities[part].append(score.onMarket ? .nan : score.probability)
+            }
+            settings.progress?(summary.rows, false)
+        }
+        settings.progress?(summary.rows, true)
+        // Pass 2: each staged home with its rank, part after part (the parts are consecutive
+        // ranges of ids, so the rows go into the table in key order: appends). (An UPDATE of
+        // ranks in place took 21 s for 1M homes, it rewrites every row.)
+        let ranking = PositionRanking(probabilities)
+        probabilities = []
+        let ids = try Self.writeScores(db, runID: runID, stages: stages, ranking: ranking, settings: settings)
+        stages = []
+        try Self.writeScoreRanks(db, runID: runID, ranking: ranking, ids: ids)
+        return ranking.tierCounts(high: settings.highShare, medium: settings.mediumShare)
+    }
+
+    /// A run's scores with a tree model, in two looks at the homes: every home read (zips counted
+    /// as the readers go), then the trees' walks on the reader threads give the probabilities,
+    /// kept with the ids (about 17 bytes a home and the ids' bytes) for the ranks; then the
+    /// reasons (TreeSHAP, most of a tree model's scoring) come from a second look at the spilled
+    /// chunks, on one thread, while this one writes the rank order and the scores in key order.
+    /// (Explained with the walks and staged, the reasons kept both cores while the writes, a
+    /// third of a 1M-home run, left one idle.) Returns the tier counts.
+    private func scoreTrees(_ db: Database, runID: Int64, explainer: TreeExplainer, calibration: PlattScaling, features: [RawFeature],
+                            featureSettings: FeatureSettings, profileCounts: ProfileCounts?, settings: ScoreSettings,
+                            summary: inout ScoreRunSummary) throws -> [String: Int] {
+        let readers = try startFeatureReaders(db, settings: featureSettings, workers: settings.workers,
+                                              chunkRows: settings.chunkRows, countZipsInPass: true, keepSpills: true,
+                                              read: settings.readProgress) { chunk in
+            profileCounts?.add(chunk)
+            let raw = HomeScore.treeRawScores(of: chunk, trees: explainer.ensemble, features: features)
+            return FirstLook(ids: chunk.propertyIDs, probabilities: raw.map(calibration.probability), onMarket: chunk.onMarket)
+        }
+        var partIDs = [ScoredIDs](repeating: ScoredIDs(), count: readers.parts)
+        var probabilities = [[Double]](repeating: [], count: readers.parts)
+        var onMarket = [[Bool]](repeating: [], count: readers.parts)
+        try readers.forEach { part, look in
+            if partIDs[part].parts == 0 { partIDs[part].startPart() }
+            for (row, var id) in look.ids.enumerated() {
+                id.withUTF8 { partIDs[part].append(UnsafeRawBufferPointer($0)) }
+                let p = look.probabilities[row]
+                if look.onMarket[row] { summary.onMarket += 1 } else { summary.expectedListings += p }
+            }
+            summary.rows += look.ids.count
+            probabilities[part] += look.probabilities
+            onMarket[part] += look.onMarket
+            settings.progress?(summary.rows, false)
+        }
+        settings.progress?(summary.rows, true)
+        let ids = ScoredIDs(joining: partIDs)
+        partIDs = []
+        let ranking = PositionRanking(probabilities, onMarket: onMarket)
+        let reasons = readers.lookAgain { chunk in
+            PackedReasons(HomeScore.treeReasons(of: chunk, explainer: explainer, features: features))
+        }
+        defer { reasons.stop() }
+        try Self.writeScoreRanks(db, runID: runID, ranking: ranking, ids: ids)
+        try Self.writeScores(db, runID: runID, ids: ids, probabilities: probabilities, onMarket: onMarket, ranking: ranking,
+                             reasons: reasons, settings: settings)
+        return ranking.tierCounts(high: settings.highShare, medium: settings.mediumShare)
+    }
+
+    /// The scores columns, in the order the writers bind them.
+    static let scoreColumns = ["run_id", "property_id", "probability", "rank", "percentile", "tier", "on_market", "reason1", "reason2", "reason3"]
+
+    /// Binds a home's rank, percentile and tier (columns 3-5; nulls for a home not ranked).
+    @inline(__always)
+    static func bindRank(_ insert: BatchedInsert, part: Int, row: Int, ranking: PositionRanking, settings: ScoreSettings) {
+        let rank = ranking.rank(part: part, row: row), n = ranking.count
+        guard rank > 0 else {
+            insert.bindNull(3)
+            insert.bindNull(4)
+            insert.bindNull(5)
+            return
+        }
+        let tied = ranking.tied(part: part, row: row)
+        insert.bind(3, Int64(rank))
+        // The percentile and tier rules of `Ranking` (SPEC §3).
+        insert.bind(4, n > 1 ? 100.0 * (Double(n - rank - tied + 1) + 0.5 * Double(tied - 1)) / Double(n - 1) : 100.0)
+        let tier: StaticString = switch Ranking.tier(rank: rank, of: Double(n), high: settings.highShare, medium: settings.mediumShare) {
+        case "High": "High"
+        case "Medium": "Medium"
+        default: "Low"
+        }
+        insert.bind(5, unsafeBytes: tier.utf8Start, count: tier.utf8CodeUnitCount)
+    }
+
+    /// The tree path's pass 2: every home in key order with its probability, rank and the
+    /// reasons of the second look (which come in the same order), bound without copies.
+    static func writeScores(_ db: Database, runID: Int64, ids: ScoredIDs, probabilities: [[Double]], onMarket: [[Bool]],
+                            ranking: PositionRanking, reasons: FeatureReaders<PackedReasons>, settings: ScoreSettings) throws {
+        let insert = try BatchedInsert(db, table: "scores", columns: scoreColumns)
+        var next = [Int](repeating: 0, count: ids.parts)
+        try ids.withIDs { id in
+            try reasons.forEach { part, chunk in
+                try chunk.withRows { reasonsOf in
+                    for index in 0..<chunk.count {
+                        let row = next[part]
+                        next[part] += 1
+                        let (bytes, count) = id(part, row)
+                        insert.bind(0, runID)
+                        insert.bind(1, unsafeBytes: bytes, count: count)
+                        insert.bind(2, probabilities[part][row])
+                        bindRank(insert, part: part, row: row, ranking: ranking, settings: settings)
+                        insert.bind(6, Int64(onMarket[part][row] ? 1 : 0))
+                        for slot in 0..<3 {
+                            if let (reason, length) = reasonsOf(index, slot) {
+                                insert.bind(7 + slot, unsafeBytes: reason, count: length)
+                            } else {
+                                insert.bindNull(7 + slot)
+                            }
+                        }
+                        try insert.endRow()
+                    }
+                    try insert.flush()   // before the chunk's bytes go
+                }
+            }
+        }
+        for part in 0..<ids.parts where next[part] != ids.count(part: part) {
+            throw ListwiseError.runtime("the second look gave \(next[part]) homes of part \(part), the first \(ids.count(part: part))")
+        }
+    }
+
     /// Pass 2 of a run: the staged scores of each part, in order, with their ranks, percentiles
     /// and tiers, bound from the staged bytes (rows in key order: appends). Returns the ids, for
     /// `writeScoreRanks`.
     static func writeScores(_ db: Database, runID: Int64, stages: [StagedScores?], ranking: PositionRanking,
                             settings: ScoreSettings) throws -> ScoredIDs {
-        let insert = try BatchedInsert(db, table: "scores", columns: ["run_id", "property_id", "probability", "rank", "percentile", "tier",
-                                                                      "on_market", "reason1", "reason2", "reason3"])
-        let tiers: [String: StaticString] = ["High": "High", "Medium": "Medium", "Low": "Low"]
-        let n = ranking.count
+        let insert = try BatchedInsert(db, table: "scores", columns: scoreColumns)
         var ids = ScoredIDs()
         for (part, stage) in stages.enumerated() {
             ids.startPart()
@@ -99,19 +218,7 @@ extension AppDatabase {
                 insert.bind(0, runID)
                 insert.bind(1, unsafeBytes: score.id.baseAddress!, count: score.id.count)
                 insert.bind(2, score.probability)
-                let rank = ranking.rank(part: part, row: row)
-                if rank > 0 {
-                    let tied = ranking.tied(part: part, row: row)
-                    insert.bind(3, Int64(rank))
-                    // The percentile and tier rules of `Ranking` (SPEC §3).
-                    insert.bind(4, n > 1 ? 100.0 * (Double(n - rank - tied + 1) + 0.5 * Double(tied - 1)) / Double(n - 1) : 100.0)
-                    let tier = tiers[Ranking.tier(rank: rank, of: Double(n), high: settings.highShare, medium: settings.mediumShare)]!
-                    insert.bind(5, unsafeBytes: tier.utf8Start, count: tier.utf8CodeUnitCount)
-                } else {
-                    insert.bindNull(3)
-                    insert.bindNull(4)
-                    insert.bindNull(5)
-                }
+                bindRank(insert, part: part, row: row, ranking: ranking, settings: settings)
                 insert.bind(6, Int64(score.onMarket ? 1 : 0))
                 for (slot, reason) in [score.reasons.0, score.reasons.1, score.reasons.2].enumerated() {
                     if let reason { insert.bind(7 + slot, unsafeBytes: reason.baseAddress!, count: reason.count) } else { insert.bindNull(7 + slot) }
@@ -248,12 +355,13 @@ struct PositionRanking: Sendable {
     private let order: [Int]
     let count: Int
 
-    /// `probabilities[part][row]`, NaN for a home that is not ranked (on the market).
-    init(_ probabilities: [[Double]]) {
+    /// `probabilities[part][row]`, NaN for a home that is not ranked (on the market), or
+    /// true in `onMarket[part][row]`.
+    init(_ probabilities: [[Double]], onMarket: [[Bool]]? = nil) {
         var order: [(probability: Double, position: Int)] = []
         order.reserveCapacity(probabilities.reduce(0) { $0 + $1.count })
         for (part, rows) in probabilities.enumerated() {
-            for (row, p) in rows.enumerated() where !p.isNaN { order.append((p, part << 40 | row)) }
+            for (row, p) in rows.enumerated() where !p.isNaN && onMarket?[part][row] != true { order.append((p, part << 40 | row)) }
         }
         order.sort { $0.probability > $1.probability || ($0.probability == $1.probability && $0.position < $1.position) }
         var ranks = probabilities.map { [Int32](repeating: 0, count: $0.count) }
@@ -312,6 +420,21 @@ struct ScoredIDs {
     /// The ids appended next are rows 0, 1, ... of the next part.
     mutating func startPart() { partStarts.append(ends.count) }
 
+    init() {}
+
+    /// The parts of each of `pieces` in turn.
+    init(joining pieces: [ScoredIDs]) {
+        bytes.reserveCapacity(pieces.reduce(0) { $0 + $1.bytes.count })
+        ends.reserveCapacity(pieces.reduce(0) { $0 + $1.ends.count })
+        for piece in pieces {
+            let base = bytes.count, first = ends.count
+            precondition(base + piece.bytes.count <= UInt32.max, "more than 4 GB of property ids in one score run")
+            bytes += piece.bytes
+            ends += piece.ends.map { $0 + UInt32(base) }
+            partStarts += piece.partStarts.map { $0 + first }
+        }
+    }
+
     mutating func append(_ id: UnsafeRawBufferPointer) {
         bytes.append(contentsOf: id)
         precondition(bytes.count <= UInt32.max, "more than 4 GB of property ids in one score run")
@@ -328,6 +451,48 @@ struct ScoredIDs {
                     let start = index == 0 ? 0 : Int(ends[index - 1])
                     return (base + start, Int(ends[index]) - start)
                 }
+            }
+        }
+    }
+}
+
+/// What the first look of a tree model's run keeps of a chunk (`AppDatabase.scoreTrees`).
+struct FirstLook: Sendable {
+    var ids: [String]
+    var probabilities: [Double]
+    var onMarket: [Bool]
+}
+
+/// The reasons of a chunk's homes, packed so that they are bound without copies: row r's
+/// reason k is `bytes[ends[3r + k − 1] ..< ends[3r + k]]`, empty when it has none.
+struct PackedReasons: Sendable {
+    private var bytes: [UInt8] = []
+    private var ends: [UInt32] = []
+
+    init(_ reasons: [[String]]) {
+        ends.reserveCapacity(3 * reasons.count)
+        for row in reasons {
+            for slot in 0..<3 {
+                if slot < row.count {
+                    var reason = row[slot]
+                    reason.withUTF8 { bytes.append(contentsOf: $0) }
+                }
+                ends.append(UInt32(bytes.count))
+            }
+        }
+    }
+
+    var count: Int { ends.count / 3 }
+
+    /// Runs `body` with a function giving row r's reason k (bytes, length), nil when it has none;
+    /// valid during `body`.
+    func withRows<T>(_ body: ((_ row: Int, _ slot: Int) -> (UnsafeRawPointer, Int)?) throws -> T) rethrows -> T {
+        try bytes.withUnsafeBytes { raw in
+            let base = raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+            return try body { row, slot in
+                let index = 3 * row + slot
+                let start = index == 0 ? 0 : Int(ends[index - 1]), end = Int(ends[index])
+                return end > start ? (base + start, end - start) : nil
             }
         }
     }
