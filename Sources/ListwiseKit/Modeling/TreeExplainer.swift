@@ -212,7 +212,7 @@ struct TreeExplainer: @unchecked Sendable {
         cache.withShard { shard in
             for (t, tree) in tabled.enumerated() {
                 let treeWidth = tree.features.count
-                let cached = shard.capacity[t] > 0
+                let cached = shard.keeps(t)
                 var missCount = 0
                 if cached {
                     // Each row's pattern, which way it goes at each of the tree's splits, straight
@@ -234,7 +234,7 @@ struct TreeExplainer: @unchecked Sendable {
                     // (the adds were a third of the scoring thread's time when interleaved).
                     let found = scratch.found
                     for r in 0..<rows { found[r] = shard.find(t, keys[r]) }
-                    let values = shard.values + shard.start[t]
+                    let values = shard.values(t)
                     // Each found row's first and last value touched before the adds: here the
                     // loads do not wait on one another (many rows' lines in flight), where the
                     // adds' longer loop kept only a few.
@@ -300,7 +300,7 @@ struct TreeExplainer: @unchecked Sendable {
                     let r = Int(misses[j])
                     for k in 0..<treeWidth { phi[r * width + Int(tree.features[k])] += local[k * missCount + j] }
                     if cached, let entry = shard.insert(t, keys[r]) {
-                        let values = shard.values + shard.start[t] + Int(entry) * treeWidth
+                        let values = shard.values(t) + Int(entry) * treeWidth
                         for k in 0..<treeWidth { values[k] = local[k * missCount + j] }
                     }
                 }
@@ -320,70 +320,125 @@ struct TreeExplainer: @unchecked Sendable {
 /// values depend only on its pattern, the way it goes at each of the tree's splits (one bit a
 /// split), and homes share patterns: a 1M-home county shows 2k to 18k a tree (7.7k on average
 /// over 35 trees), so ~99 % of a run's (home, tree) pairs are a lookup. Kept in shards, each
-/// behind its own lock: a batch borrows a free shard for its lookups and inserts, so the
-/// reader threads do not wait on each other. A shard holds at most `budgetBytes` of
-/// contributions; past a tree's share, its new patterns are computed and not kept.
+/// behind its own lock: a batch borrows a free shard for its lookups and inserts, so threads do
+/// not wait on each other. Each tree's table grows as its patterns come, until the shard holds
+/// `budgetBytes`; past that, new patterns are computed and not kept. (With an even share of a
+/// budget a tree, the trees of many patterns kept only a part of theirs: 1.0M of a 1M-home run's
+/// 35M pairs were computed, a fifth of the explainer's time.)
 final class ContributionCache: Sendable {
     final class Shard {
-        /// Entry e of tree t: `values[start[t] + e · d_t ..< + d_t]`, d_t its feature count. One
-        /// allocation of the whole budget, written as entries come (untouched pages take no memory).
-        let values: UnsafeMutablePointer<Double>
-        let start: [Int]
-        let capacity: [Int]
-        /// Entries kept per tree.
-        private(set) var counts: [Int]
-        /// Each tree's patterns: an open-addressing table of 2^bits[t] slots from slotStart[t]
-        /// (at most half full), a slot holding a pattern and its entry + 1 (0: empty) side by
-        /// side (one cache line a probe), probed linearly from the pattern's Fibonacci hash.
-        /// Hand-written: Swift's Dictionary (SipHash, a retain per lookup) was 6 % of a gbm score
-        /// run's samples.
+        /// A pattern and its entry + 1 (0: empty) side by side: one cache line a probe.
         private struct Slot { var key: UInt64; var entry: Int64 }
-        private let slots: UnsafeMutablePointer<Slot>
-        private let slotStart: [Int]
-        private let bits: [Int]
-
-        init(capacity: [Int], features: [Int]) {
-            self.capacity = capacity
-            counts = capacity.map { _ in 0 }
-            start = zip(capacity, features).reduce(into: [0]) { $0.append($0.last! + $1.0 * $1.1) }.dropLast()
-            values = .allocate(capacity: max(1, zip(capacity, features).reduce(0) { $0 + $1.0 * $1.1 }))
-            bits = capacity.map { $0 == 0 ? 0 : max(4, Int.bitWidth - (2 * $0 - 1).leadingZeroBitCount) }
-            slotStart = bits.reduce(into: [0]) { $0.append($0.last! + ($1 == 0 ? 0 : 1 << $1)) }.dropLast()
-            let count = max(1, zip(slotStart, bits).map { $0 + ($1 == 0 ? 0 : 1 << $1) }.max() ?? 1)
-            slots = .allocate(capacity: count)
-            slots.initialize(repeating: Slot(key: 0, entry: 0), count: count)
+        /// One tree's patterns: an open-addressing table of 2^bits slots (at most half full),
+        /// probed linearly from the pattern's Fibonacci hash, and entry e's contributions at
+        /// `values[e · width ..< (e + 1) · width]`. Hand-written: Swift's Dictionary (SipHash, a
+        /// retain per lookup) was 6 % of a gbm score run's samples.
+        private struct Table {
+            var slots: UnsafeMutablePointer<Slot>
+            var bits: Int
+            var values: UnsafeMutablePointer<Double>
+            var capacity: Int
+            var count = 0
+            let width: Int
+            let kept: Bool
         }
-        deinit { values.deallocate(); slots.deallocate() }
+        private let tables: UnsafeMutablePointer<Table>
+        private let trees: Int
+        private let budget: Int
+        /// Bytes the tables take.
+        private var bytes = 0
+
+        init(features: [Int], kept: [Bool], budget: Int) {
+            trees = features.count
+            self.budget = budget
+            tables = .allocate(capacity: max(1, trees))
+            for t in 0..<trees {
+                let bits = kept[t] ? 6 : 0, capacity = kept[t] ? 16 : 0
+                let slots = UnsafeMutablePointer<Slot>.allocate(capacity: 1 << bits)
+                slots.initialize(repeating: Slot(key: 0, entry: 0), count: 1 << bits)
+                (tables + t).initialize(to: Table(slots: slots, bits: bits, values: .allocate(capacity: max(1, capacity * features[t])),
+                                                  capacity: capacity, width: features[t], kept: kept[t]))
+                bytes += (1 << bits) * MemoryLayout<Slot>.stride + capacity * features[t] * 8
+            }
+        }
+        deinit {
+            for t in 0..<trees { tables[t].slots.deallocate(); tables[t].values.deallocate() }
+            tables.deallocate()
+        }
+
+        /// Whether tree t's patterns are kept (not for patterns of more than 64 splits).
+        func keeps(_ t: Int) -> Bool { tables[t].kept }
+        /// Entries kept, over the trees.
+        var patterns: Int { (0..<trees).reduce(0) { $0 + tables[$1].count } }
+        /// Tree t's entry 0; entry e at `+ e · width` (moves when the tree's table grows).
+        func values(_ t: Int) -> UnsafeMutablePointer<Double> { tables[t].values }
 
         @inline(__always)
-        private func home(_ t: Int, _ key: UInt64) -> Int { Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) &>> UInt64(64 - bits[t])) }
+        private static func home(_ key: UInt64, _ bits: Int) -> Int {
+            Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) &>> UInt64(64 - bits))
+        }
 
         /// The entry of `key` in tree `t`, or -1.
         @inline(__always)
         func find(_ t: Int, _ key: UInt64) -> Int32 {
-            let base = slotStart[t], mask = (1 << bits[t]) - 1
-            var slot = home(t, key)
+            let table = tables + t
+            let slots = table.pointee.slots, bits = table.pointee.bits
+            guard bits > 0 else { return -1 }
+            let mask = (1 << bits) - 1
+            var slot = Self.home(key, bits)
             while true {
-                let found = slots[base + slot]
+                let found = slots[slot]
                 if found.entry == 0 { return -1 }
                 if found.key == key { return Int32(truncatingIfNeeded: found.entry - 1) }
                 slot = (slot + 1) & mask
             }
         }
 
-        /// A new entry for `key` in tree `t` (nil when the tree's share is full or `key` is kept).
+        /// A new entry for `key` in tree `t` (nil when the tree's patterns are not kept, the
+        /// budget is spent, or `key` is kept); its values are to be written at
+        /// `values(t) + entry · width` after the call.
         func insert(_ t: Int, _ key: UInt64) -> Int32? {
-            guard counts[t] < capacity[t] else { return nil }
-            let base = slotStart[t], mask = (1 << bits[t]) - 1
-            var slot = home(t, key)
-            while slots[base + slot].entry != 0 {
-                if slots[base + slot].key == key { return nil }
+            let table = tables + t
+            guard table.pointee.kept else { return nil }
+            if table.pointee.count == table.pointee.capacity {
+                let width = table.pointee.width, capacity = table.pointee.capacity
+                let more = capacity * width * 8 + (2 * (capacity * 2) > 1 << table.pointee.bits ? (1 << table.pointee.bits) * 16 : 0)
+                guard bytes + more <= budget else { return nil }
+                let values = UnsafeMutablePointer<Double>.allocate(capacity: 2 * capacity * width)
+                values.update(from: table.pointee.values, count: capacity * width)
+                table.pointee.values.deallocate()
+                table.pointee.values = values
+                table.pointee.capacity = 2 * capacity
+                bytes += capacity * width * 8
+                if 2 * table.pointee.capacity > 1 << table.pointee.bits { grow(table) }
+            }
+            let slots = table.pointee.slots, bits = table.pointee.bits, mask = (1 << bits) - 1
+            var slot = Self.home(key, bits)
+            while slots[slot].entry != 0 {
+                if slots[slot].key == key { return nil }
                 slot = (slot + 1) & mask
             }
-            let entry = Int32(counts[t])
-            slots[base + slot] = Slot(key: key, entry: Int64(entry) + 1)
-            counts[t] += 1
-            return entry
+            let entry = table.pointee.count
+            slots[slot] = Slot(key: key, entry: Int64(entry) + 1)
+            table.pointee.count += 1
+            return Int32(entry)
+        }
+
+        /// Twice the slots, the patterns placed again (the entries do not move).
+        private func grow(_ table: UnsafeMutablePointer<Table>) {
+            let old = table.pointee.slots, oldCount = 1 << table.pointee.bits
+            let bits = table.pointee.bits + 1, mask = (1 << bits) - 1
+            let slots = UnsafeMutablePointer<Slot>.allocate(capacity: 1 << bits)
+            slots.initialize(repeating: Slot(key: 0, entry: 0), count: 1 << bits)
+            for i in 0..<oldCount where old[i].entry != 0 {
+                var slot = Self.home(old[i].key, bits)
+                while slots[slot].entry != 0 { slot = (slot + 1) & mask }
+                slots[slot] = old[i]
+            }
+            old.deallocate()
+            table.pointee.slots = slots
+            table.pointee.bits = bits
+            bytes += oldCount * MemoryLayout<Slot>.stride
         }
     }
 
@@ -392,20 +447,19 @@ final class ContributionCache: Sendable {
         init(_ shard: sending Shard) { self.shard = Mutex(shard) }
     }
 
-    static let budgetBytes = 8 << 20
+    static let budgetBytes = 32 << 20
     private let shards: [Locked]
 
     /// `trees`: each tabled tree's distinct feature count and internal node count (patterns of
     /// more than 64 splits are not kept).
-    init(trees: [(features: Int, nodes: Int)], shards: Int = 2) {
-        let doubles = Self.budgetBytes / 8
-        let perEntry = max(1, trees.reduce(0) { $0 + $1.features })
-        let capacity = trees.map { $0.nodes <= 64 ? doubles / perEntry : 0 }
-        self.shards = (0..<max(1, shards)).map { _ in Locked(Shard(capacity: capacity, features: trees.map(\.features))) }
+    init(trees: [(features: Int, nodes: Int)], shards: Int = 2, budgetBytes: Int = ContributionCache.budgetBytes) {
+        self.shards = (0..<max(1, shards)).map { _ in
+            Locked(Shard(features: trees.map(\.features), kept: trees.map { $0.nodes <= 64 }, budget: budgetBytes))
+        }
     }
 
     /// Patterns kept, over every shard and tree.
-    var patterns: Int { shards.reduce(0) { total, locked in total + locked.shard.withLock { $0.counts.reduce(0, +) } } }
+    var patterns: Int { shards.reduce(0) { total, locked in total + locked.shard.withLock { $0.patterns } } }
 
     /// Runs `body` with a shard no other thread holds (or waits for the first one).
     func withShard(_ body: (Shard) -> Void) {

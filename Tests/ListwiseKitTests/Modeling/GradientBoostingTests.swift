@@ -172,6 +172,44 @@ final class GradientBoostingTests: XCTestCase {
         }
     }
 
+    /// The contribution cache's tables grow with their patterns (entries and values stay where
+    /// they were put) until the budget is spent; trees of more than 64 splits keep none.
+    func testContributionCacheGrowsUntilItsBudget() {
+        let cache = ContributionCache(trees: [(features: 3, nodes: 30), (features: 2, nodes: 65), (features: 5, nodes: 64)], shards: 1,
+                                      budgetBytes: 1 << 20)
+        var kept: [[UInt64]] = [[], [], []]
+        cache.withShard { shard in
+            XCTAssertEqual([shard.keeps(0), shard.keeps(1), shard.keeps(2)], [true, false, true])
+            XCTAssertNil(shard.insert(1, 7))
+            var generator = SplitMix64(seed: 3)
+            for _ in 0..<40_000 {
+                let t = [0, 2].randomElement(using: &generator)!
+                let key = generator.next()
+                let width = t == 0 ? 3 : 5
+                guard let entry = shard.insert(t, key) else { continue }
+                XCTAssertEqual(Int(entry), kept[t].count, "entries in order")
+                XCTAssertNil(shard.insert(t, key), "a kept pattern is not kept twice")
+                for k in 0..<width { shard.values(t)[Int(entry) * width + k] = Double(key % 1000) + Double(k) }
+                kept[t].append(key)
+            }
+            let entries = kept[0].count + kept[2].count
+            XCTAssertEqual(shard.patterns, entries)
+            XCTAssertGreaterThan(entries, 4_000, "grown well past the first tables")
+            XCTAssertLessThan(entries, 40_000, "the budget stops it")
+            XCTAssertLessThanOrEqual(kept[0].count * 3 * 8 + kept[2].count * 5 * 8, 1 << 20)
+            for t in [0, 2] {
+                let width = t == 0 ? 3 : 5
+                for (entry, key) in kept[t].enumerated() {
+                    XCTAssertEqual(shard.find(t, key), Int32(entry))
+                    for k in 0..<width { XCTAssertEqual(shard.values(t)[entry * width + k], Double(key % 1000) + Double(k)) }
+                }
+            }
+            XCTAssertEqual(shard.find(0, 12345), -1)
+            XCTAssertEqual(shard.find(1, 7), -1)
+        }
+        XCTAssertEqual(cache.patterns, kept[0].count + kept[2].count)
+    }
+
     func testLeafTablesGiveTheRecursiveContributions() throws {
         let data = try load()
         // Deep trees too; with at most 5 distinct features a path for tables, trees with longer
