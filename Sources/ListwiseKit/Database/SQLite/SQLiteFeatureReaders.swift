@@ -86,20 +86,25 @@ final class ZipBarrier: @unchecked Sendable {
 
     /// Everyone's sum, and for each part the slot in the sum of each of its own zip slots.
     func merge(_ counts: ZipCounts, part: Int) throws -> (total: ZipCounts, slots: [[Int32]]) {
+        condition.withLock {
+            parts[part] = counts
+            if parts.allSatisfy({ $0 != nil }) {
+                merged = ZipCounts.merged(parts.map { $0! }, snapshots: snapshots)
+                condition.broadcast()
+            }
+        }
+        return try result()
+    }
+
+    /// The sum and slot maps, once every part has merged (waits until then; throws when a
+    /// reader failed).
+    func result() throws -> (total: ZipCounts, slots: [[Int32]]) {
         condition.lock()
         defer { condition.unlock() }
-        parts[part] = counts
-        if parts.allSatisfy({ $0 != nil }) {
-            merged = ZipCounts.merged(parts.map { $0! }, snapshots: snapshots)
-            condition.broadcast()
-        }
         while merged == nil, !broken { condition.wait() }
         if let merged { return merged }
         throw CancellationError()
     }
-
-    /// The sum and slot maps, once every part has merged.
-    var result: (total: ZipCounts, slots: [[Int32]])? { condition.withLock { merged } }
 
     func breakAll() {
         condition.lock()
@@ -119,7 +124,8 @@ private final class SpillSlots: @unchecked Sendable {
 
     func set(_ index: Int, _ spill: SpilledChunks) { lock.withLock { slots[index] = spill } }
 
-    /// The range's chunks; unless `keep`, let go here (the file closes when the taker is done with it).
+    /// The range's chunks; unless `keep`, let go here (the file closes when the taker is done
+    /// with it). Kept, they go with the slots.
     func take(_ index: Int, keep: Bool = false) -> SpilledChunks {
         lock.withLock {
             defer { if !keep { slots[index] = nil } }
@@ -145,20 +151,23 @@ final class FeatureReaders<Chunk: Sendable> {
         self.zips = zips
     }
 
-    /// After `forEach` of readers started with `keepSpills`: every range's chunks once more,
-    /// with their zip rates, `transform` applied on one thread of its own, in the order of a
-    /// one-thread pass (part 0's chunks first, each part's in order), at most `capacity` waiting
-    /// (scoring: 8 chunks of reasons, ~3 MB each at 50,000 homes, so that the thread keeps
-    /// explaining while the caller writes the rank order). Each range's file is let go once read.
+    /// For readers started with `keepSpills`: every range's chunks once more, with their zip
+    /// rates, `transform` applied on one thread of its own, in the order of a one-thread pass
+    /// (part 0's chunks first, each part's in order), at most `capacity` waiting (scoring: 8
+    /// chunks of reasons, ~3 MB each at 50,000 homes, so that the thread keeps explaining while
+    /// the caller writes the rank order). Call it any time after the start: the thread waits
+    /// until every home is read, then runs beside the readers' own look. The ranges' files go
+    /// with these readers.
     func lookAgain<Again: Sendable>(capacity: Int = 8, _ transform: @escaping @Sendable (FeatureTable) throws -> Again)
         -> FeatureReaders<Again> {
-        guard let spills, let merged = zips?.result else { preconditionFailure("lookAgain needs the spills of a finished pass") }
+        guard let spills, let zips else { preconditionFailure("lookAgain needs readers that keep their spills") }
         let queue = ChunkQueue<Again>(producers: 1, capacity: max(1, capacity))
         let parts = parts
         Thread {
             do {
+                let merged = try zips.result()
                 for part in 0..<parts {
-                    let spill = spills.take(part)
+                    let spill = spills.take(part, keep: true)
                     try spill.forEach { chunk, rowZip in
                         var chunk = chunk
                         FeatureBuilder.fillZipRates(&chunk, rowZip: rowZip, zips: merged.total, slots: merged.slots[spill.reader])

@@ -114,6 +114,12 @@ extension AppDatabase {
             let raw = HomeScore.treeRawScores(of: chunk, trees: explainer.ensemble, features: features)
             return FirstLook(ids: chunk.propertyIDs, probabilities: raw.map(calibration.probability), onMarket: chunk.onMarket)
         }
+        // The second look starts with the first (it waits for the zip rates), so that it is well
+        // ahead when the scores are written.
+        let reasons = readers.lookAgain { chunk in
+            PackedReasons(HomeScore.treeReasons(of: chunk, explainer: explainer, features: features))
+        }
+        defer { reasons.stop() }
         var partIDs = [ScoredIDs](repeating: ScoredIDs(), count: readers.parts)
         var probabilities = [[Double]](repeating: [], count: readers.parts)
         var onMarket = [[Bool]](repeating: [], count: readers.parts)
@@ -133,10 +139,6 @@ extension AppDatabase {
         let ids = ScoredIDs(joining: partIDs)
         partIDs = []
         let ranking = PositionRanking(probabilities, onMarket: onMarket)
-        let reasons = readers.lookAgain { chunk in
-            PackedReasons(HomeScore.treeReasons(of: chunk, explainer: explainer, features: features))
-        }
-        defer { reasons.stop() }
         try Self.writeScoreRanks(db, runID: runID, ranking: ranking, ids: ids)
         try Self.writeScores(db, runID: runID, ids: ids, probabilities: probabilities, onMarket: onMarket, ranking: ranking,
                              reasons: reasons, settings: settings)
