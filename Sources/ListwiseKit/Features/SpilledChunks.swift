@@ -58,8 +58,10 @@ final class SpilledChunks: @unchecked Sendable {
                             dataEndDay: table.dataEndDay, marketRateCarried: table.marketRateCarried))
     }
 
-    /// Each chunk as appended (zip rates as the pass left them) with its rows' zip slots.
-    func forEach(_ body: (_ table: FeatureTable, _ rowZip: [Int32]) throws -> Void) throws {
+    /// Each chunk as appended (zip rates as the pass left them) with its rows' zip slots; without
+    /// `ids`, its `propertyIDs` left empty (a second look, which has them: 1M Strings made for
+    /// nothing).
+    func forEach(ids withIDs: Bool = true, _ body: (_ table: FeatureTable, _ rowZip: [Int32]) throws -> Void) throws {
         for chunk in chunks {
             var offset = chunk.offset
             func read<T>(_ count: Int, _: T.Type) throws -> [T] {
@@ -79,12 +81,14 @@ final class SpilledChunks: @unchecked Sendable {
             table.onMarket = try read(n, Bool.self)
             for f in table.values.indices { table.values[f] = try read(n, Double.self) }
             let rowZip = try read(n, Int32.self)
-            let lengths = try read(n, UInt32.self)
-            let ids = try read(chunk.idBytes, UInt8.self)
-            var start = 0
-            table.propertyIDs = lengths.map { length in
-                defer { start += Int(length) }
-                return String(decoding: ids[start..<(start + Int(length))], as: UTF8.self)
+            if withIDs {
+                let lengths = try read(n, UInt32.self)
+                let ids = try read(chunk.idBytes, UInt8.self)
+                var start = 0
+                table.propertyIDs = lengths.map { length in
+                    defer { start += Int(length) }
+                    return String(decoding: ids[start..<(start + Int(length))], as: UTF8.self)
+                }
             }
             try body(table, rowZip)
         }

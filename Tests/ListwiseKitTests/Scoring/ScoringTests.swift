@@ -212,14 +212,20 @@ final class ScoringTests: TemporaryFolderTestCase {
             }
         }
         @Sendable func rows(_ chunk: FeatureTable) -> [String] {
-            (0..<chunk.count).map { row in ([chunk.propertyIDs[row]] + chunk.values.map { "\($0[row].bitPattern)" }).joined(separator: " ") }
+            (0..<chunk.count).map { row in ([chunk.onMarket[row].description] + chunk.values.map { "\($0[row].bitPattern)" }).joined(separator: " ") }
         }
         let readers = try start()
         var parts = [[String]](repeating: [], count: readers.parts)
-        try readers.forEach { part, chunk in parts[part] += rows(chunk) }
+        try readers.forEach { part, chunk in
+            XCTAssertEqual(chunk.propertyIDs.count, chunk.count)
+            parts[part] += rows(chunk)
+        }
         var again: [String] = []
         var lastPart = 0
-        try readers.lookAgain(capacity: 1) { rows($0) }.forEach { part, chunk in
+        try readers.lookAgain(capacity: 1) { chunk in
+            XCTAssertTrue(chunk.propertyIDs.isEmpty, "no ids made again")
+            return rows(chunk)
+        }.forEach { part, chunk in
             XCTAssertGreaterThanOrEqual(part, lastPart, "parts in order")
             lastPart = part
             again += chunk
@@ -373,6 +379,12 @@ final class ScoringTests: TemporaryFolderTestCase {
             XCTAssertEqual(rowZip, expectedZips)
         }
         XCTAssertEqual(spill.reader, 2)
+        // Read again (any number of times), without the ids: the same values.
+        var again: [FeatureTable] = []
+        try spill.forEach(ids: false) { table, _ in again.append(table) }
+        XCTAssertEqual(again.map(\.propertyIDs), [[], []])
+        XCTAssertEqual(again.map { $0.values.map { $0.map(\.bitPattern) } }, back.map { $0.0.values.map { $0.map(\.bitPattern) } })
+        XCTAssertEqual(again.map(\.count), [3, 1])
     }
 
     func testMergedZipCountsMapEachReadersSlots() {

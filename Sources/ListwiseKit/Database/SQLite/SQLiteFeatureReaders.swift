@@ -152,7 +152,8 @@ final class FeatureReaders<Chunk: Sendable> {
     }
 
     /// For readers started with `keepSpills`: every range's chunks once more, with their zip
-    /// rates, `transform` applied on one thread of its own, in the order of a one-thread pass
+    /// rates but not their property ids (the first look had them), `transform` applied on one
+    /// thread of its own, in the order of a one-thread pass
     /// (part 0's chunks first, each part's in order), at most `capacity` waiting (scoring: 8
     /// chunks of reasons, ~3 MB each at 50,000 homes, so that the thread keeps explaining while
     /// the caller writes the rank order). Call it any time after the start: the thread waits
@@ -168,7 +169,7 @@ final class FeatureReaders<Chunk: Sendable> {
                 let merged = try zips.result()
                 for part in 0..<parts {
                     let spill = spills.take(part, keep: true)
-                    try spill.forEach { chunk, rowZip in
+                    try spill.forEach(ids: false) { chunk, rowZip in
                         var chunk = chunk
                         FeatureBuilder.fillZipRates(&chunk, rowZip: rowZip, zips: merged.total, slots: merged.slots[spill.reader])
                         try queue.put(try transform(chunk), part: part)
