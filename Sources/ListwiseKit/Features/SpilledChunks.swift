@@ -27,6 +27,10 @@ final class SpilledChunks: @unchecked Sendable {
         file = try SpillFile(holding: "feature rows")
     }
 
+    /// Rows and bytes of property ids over the chunks.
+    var rows: Int { chunks.reduce(0) { $0 + $1.rows } }
+    var idBytes: Int { chunks.reduce(0) { $0 + $1.idBytes } }
+
     /// Record of a chunk of n rows: snapshots (n Int32), labels (n Double), on the market (n
     /// bytes), each feature's values (n Double each, exact), zip slots (n Int32), id lengths (n
     /// UInt32), the ids' bytes.

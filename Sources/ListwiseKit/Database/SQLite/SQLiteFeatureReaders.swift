@@ -183,6 +183,16 @@ final class FeatureReaders<Chunk: Sendable> {
         return FeatureReaders<Again>(queue: queue, parts: parts)
     }
 
+    /// For readers started with `keepSpills`, once their pass has read every home (from the
+    /// first chunk `forEach` hands over): each range's rows and bytes of property ids.
+    func spilledSizes() -> [(rows: Int, idBytes: Int)] {
+        guard let spills else { preconditionFailure("spilledSizes needs readers that keep their spills") }
+        return (0..<parts).map { part in
+            let spill = spills.take(part, keep: true)
+            return (spill.rows, spill.idBytes)
+        }
+    }
+
     /// Stops the threads (their next chunk is not made) and waits for them; nothing once they
     /// are done.
     func stop() { queue.cancelAndWait() }

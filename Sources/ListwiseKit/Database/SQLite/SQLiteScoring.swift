@@ -120,24 +120,33 @@ extension AppDatabase {
             PackedReasons(HomeScore.treeReasons(of: chunk, explainer: explainer, features: features))
         }
         defer { reasons.stop() }
-        var partIDs = [ScoredIDs](repeating: ScoredIDs(), count: readers.parts)
-        var probabilities = [[Double]](repeating: [], count: readers.parts)
-        var onMarket = [[Bool]](repeating: [], count: readers.parts)
+        // Sized once from the spills when the first look's first chunk comes (every home is read
+        // by then): grown chunk by chunk and joined, they held up to twice their bytes.
+        var ids = ScoredIDs()
+        var probabilities: [[Double]] = [], onMarket: [[Bool]] = [], filled: [Int] = []
         try readers.forEach { part, look in
-            if partIDs[part].parts == 0 { partIDs[part].startPart() }
+            if filled.isEmpty {
+                let sizes = readers.spilledSizes()
+                ids = ScoredIDs(partRows: sizes.map(\.rows), partBytes: sizes.map(\.idBytes))
+                probabilities = sizes.map { [Double](repeating: 0, count: $0.rows) }
+                onMarket = sizes.map { [Bool](repeating: false, count: $0.rows) }
+                filled = sizes.map { _ in 0 }
+            }
             for (row, var id) in look.ids.enumerated() {
-                id.withUTF8 { partIDs[part].append(UnsafeRawBufferPointer($0)) }
+                id.withUTF8 { ids.append(UnsafeRawBufferPointer($0), toPart: part) }
                 let p = look.probabilities[row]
+                probabilities[part][filled[part] + row] = p
+                onMarket[part][filled[part] + row] = look.onMarket[row]
                 if look.onMarket[row] { summary.onMarket += 1 } else { summary.expectedListings += p }
             }
+            filled[part] += look.ids.count
             summary.rows += look.ids.count
-            probabilities[part] += look.probabilities
-            onMarket[part] += look.onMarket
             settings.progress?(summary.rows, false)
         }
+        guard filled == probabilities.map(\.count) else {
+            throw ListwiseError.runtime("the first look gave \(filled) homes a range, the spills hold \(probabilities.map(\.count))")
+        }
         settings.progress?(summary.rows, true)
-        let ids = ScoredIDs(joining: partIDs)
-        partIDs = []
         let ranking = PositionRanking(probabilities, onMarket: onMarket)
         try Self.writeScoreRanks(db, runID: runID, ranking: ranking, ids: ids)
         try Self.writeScores(db, runID: runID, ids: ids, probabilities: probabilities, onMarket: onMarket, ranking: ranking,
@@ -349,40 +358,73 @@ extension AppDatabase {
 /// The competition rank and tie count of every ranked home, by its position (reader part, row
 /// in the part), found by one sort: the same ranks as `Ranking`, without a binary search a row
 /// (those searches were 5 % of a 1M-home run); and the ranked homes in rank order (ties in
-/// position order, which is id order). 24 bytes a home while the ranks are built, 16 after.
+/// position order, which is id order). 32 bytes a home while the ranks are built (the sort's
+/// pairs and its merge buffer, then the pairs and the ranks), 16 after.
 struct PositionRanking: Sendable {
     private let ranks: [[Int32]]   // 0 = not ranked
     private let ties: [[Int32]]
     /// Ranked homes by rank, then position: row | part << 40.
-    private let order: [Int]
+    private let order: RankOrder
     let count: Int
+
+    /// The positions in rank order, in memory of their own: written over the sorted pairs' first
+    /// half, which then gives the rest back (a copy beside the pairs was 80 MB more at 10M homes).
+    private final class RankOrder: @unchecked Sendable {
+        let positions: UnsafeMutablePointer<Int>
+        let count: Int
+        init(_ positions: UnsafeMutablePointer<Int>, count: Int) { self.positions = positions; self.count = count }
+        deinit { free(positions) }
+    }
 
     /// `probabilities[part][row]`, NaN for a home that is not ranked (on the market), or
     /// true in `onMarket[part][row]`.
     init(_ probabilities: [[Double]], onMarket: [[Bool]]? = nil) {
-        var order: [(probability: Double, position: Int)] = []
-        order.reserveCapacity(probabilities.reduce(0) { $0 + $1.count })
+        typealias Pair = (probability: Double, position: Int)
+        var n = 0
         for (part, rows) in probabilities.enumerated() {
-            for (row, p) in rows.enumerated() where !p.isNaN && onMarket?[part][row] != true { order.append((p, part << 40 | row)) }
+            for (row, p) in rows.enumerated() where !p.isNaN && onMarket?[part][row] != true {
+                n += 1
+            }
         }
-        order.sort { $0.probability > $1.probability || ($0.probability == $1.probability && $0.position < $1.position) }
+        let memory = malloc(max(1, n) * MemoryLayout<Pair>.stride)!
+        var pairs = UnsafeMutableBufferPointer(start: memory.bindMemory(to: Pair.self, capacity: n), count: n)
+        var filled = 0
+        for (part, rows) in probabilities.enumerated() {
+            for (row, p) in rows.enumerated() where !p.isNaN && onMarket?[part][row] != true {
+                pairs[filled] = (p, part << 40 | row)
+                filled += 1
+            }
+        }
+        func before(_ a: Pair, _ b: Pair) -> Bool {
+            a.probability > b.probability || (a.probability == b.probability && a.position < b.position)
+        }
+        pairs.sort(by: before)
         var ranks = probabilities.map { [Int32](repeating: 0, count: $0.count) }
         var ties = ranks
         var start = 0
-        while start < order.count {
+        while start < n {
             var end = start + 1
-            while end < order.count, order[end].probability == order[start].probability { end += 1 }
+            while end < n, pairs[end].probability == pairs[start].probability { end += 1 }
             for k in start..<end {
-                let part = order[k].position >> 40, row = order[k].position & (1 << 40 - 1)
+                let part = pairs[k].position >> 40, row = pairs[k].position & (1 << 40 - 1)
                 ranks[part][row] = Int32(start + 1)
                 ties[part][row] = Int32(end - start)
             }
             start = end
         }
+        // Position k goes to bytes 8k..<8k + 8, at or before pair k's position field (16k + 8):
+        // each is read before it is written over (raw loads and stores: the memory is still
+        // bound to the pairs).
+        let positionOffset = MemoryLayout<Pair>.offset(of: \Pair.position)!
+        for k in 0..<n {
+            let position = memory.load(fromByteOffset: k * MemoryLayout<Pair>.stride + positionOffset, as: Int.self)
+            memory.storeBytes(of: position, toByteOffset: k * MemoryLayout<Int>.stride, as: Int.self)
+        }
+        let kept = realloc(memory, max(1, n) * MemoryLayout<Int>.stride)!.bindMemory(to: Int.self, capacity: max(1, n))
         self.ranks = ranks
         self.ties = ties
-        self.order = order.map(\.position)
-        count = order.count
+        order = RankOrder(kept, count: n)
+        count = n
     }
 
     func rank(part: Int, row: Int) -> Int { Int(ranks[part][row]) }
@@ -390,7 +432,7 @@ struct PositionRanking: Sendable {
 
     /// The ranked homes in rank order (equal ranks by position).
     func forEachInRankOrder(_ body: (_ part: Int, _ row: Int, _ rank: Int) throws -> Void) rethrows {
-        for position in order {
+        for position in UnsafeBufferPointer(start: order.positions, count: order.count) {
             let part = position >> 40, row = position & (1 << 40 - 1)
             try body(part, row, Int(ranks[part][row]))
         }
@@ -422,19 +464,35 @@ struct ScoredIDs {
     /// The ids appended next are rows 0, 1, ... of the next part.
     mutating func startPart() { partStarts.append(ends.count) }
 
+    /// Where `append(_:toPart:)` puts each part's next id (row, byte), when sized up front.
+    private var cursors: [(row: Int, byte: Int)] = []
+
     init() {}
 
-    /// The parts of each of `pieces` in turn.
-    init(joining pieces: [ScoredIDs]) {
-        bytes.reserveCapacity(pieces.reduce(0) { $0 + $1.bytes.count })
-        ends.reserveCapacity(pieces.reduce(0) { $0 + $1.ends.count })
-        for piece in pieces {
-            let base = bytes.count, first = ends.count
-            precondition(base + piece.bytes.count <= UInt32.max, "more than 4 GB of property ids in one score run")
-            bytes += piece.bytes
-            ends += piece.ends.map { $0 + UInt32(base) }
-            partStarts += piece.partStarts.map { $0 + first }
+    /// Room for parts of `partRows` ids of `partBytes` bytes, filled by `append(_:toPart:)` in
+    /// any order of parts (each part's ids in order), read once every part is full.
+    init(partRows: [Int], partBytes: [Int]) {
+        let totalBytes = partBytes.reduce(0, +)
+        precondition(totalBytes <= UInt32.max, "more than 4 GB of property ids in one score run")
+        bytes = [UInt8](repeating: 0, count: totalBytes)
+        ends = [UInt32](repeating: 0, count: partRows.reduce(0, +))
+        var row = 0, byte = 0
+        for (rows, count) in zip(partRows, partBytes) {
+            partStarts.append(row)
+            cursors.append((row, byte))
+            row += rows
+            byte += count
         }
+    }
+
+    /// The next id of `part` (sized up front).
+    mutating func append(_ id: UnsafeRawBufferPointer, toPart part: Int) {
+        let (row, byte) = cursors[part]
+        precondition(row < (part + 1 < partStarts.count ? partStarts[part + 1] : ends.count) && byte + id.count <= bytes.count,
+                     "more ids than the part was sized for")
+        bytes.withUnsafeMutableBytes { UnsafeMutableRawBufferPointer(rebasing: $0[byte..<(byte + id.count)]).copyMemory(from: id) }
+        ends[row] = UInt32(byte + id.count)
+        cursors[part] = (row + 1, byte + id.count)
     }
 
     mutating func append(_ id: UnsafeRawBufferPointer) {
