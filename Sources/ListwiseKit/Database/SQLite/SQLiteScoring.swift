@@ -5,11 +5,12 @@ import GRDB
 
 extension AppDatabase {
     /// Scores the homes in scope and stores the run, streaming: features come in chunks of
-    /// `settings.chunkRows` homes, each chunk is scored with one design matrix and one `dgemv` and
-    /// staged to a temporary file; then each reader's part is written with ranks, percentiles and
-    /// tiers, and the rank order. Memory grows by the probabilities kept for ranking and the ids
-    /// for the rank order: about 20 bytes a home and the ids' bytes (36 bytes while the ranks are
-    /// built). The run is one transaction: all of it or nothing.
+    /// `settings.chunkRows` homes, scored with a logistic model's one design matrix and one
+    /// `dgemv` and staged (`scoreStaged`), or with a tree model in two looks (`scoreTrees`); then
+    /// each reader's part is written with ranks, percentiles and tiers, and the rank order.
+    /// Memory grows by the probabilities kept for ranking and the ids for the rank order: about
+    /// 20 bytes a home and the ids' bytes (24 more while the ranks are built). The run is one
+    /// transaction: all of it or nothing.
     public func score(model: LikelyToSellModel, settings: ScoreSettings) throws -> ScoreRunSummary {
         let started = Date()
         let scope = try settings.territory.map { try territory(named: $0).definition }
@@ -99,7 +100,7 @@ extension AppDatabase {
 
     /// A run's scores with a tree model, in two looks at the homes: every home read (zips counted
     /// as the readers go), then the trees' walks on the reader threads give the probabilities,
-    /// kept with the ids (about 17 bytes a home and the ids' bytes) for the ranks; then the
+    /// kept with the ids (13 bytes a home and the ids' bytes) for the ranks; then the
     /// reasons (TreeSHAP, most of a tree model's scoring) come from a second look at the spilled
     /// chunks, on one thread, while this one writes the rank order and the scores in key order.
     /// (Explained with the walks and staged, the reasons kept both cores while the writes, a
