@@ -29,10 +29,13 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // Software prefetch (one inline C function each way) for the booster's scattered rows.
+        .target(name: "CPrefetch"),
         .target(
             name: "ListwiseKit",
             dependencies: [
                 "COpenBLAS",
+                "CPrefetch",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),

@@ -4,6 +4,7 @@
 // growth over per-leaf histograms (the smaller child built, the larger one by subtraction),
 // log-loss objective, shrinkage, row subsampling, the number of trees by early stopping on a
 // validation set given by the caller (the inner time split: never the reported out-of-time one).
+import CPrefetch
 import Dispatch
 import Foundation
 
@@ -411,6 +412,41 @@ struct BoostingFit {
     var validationScores: [Double]?
 }
 
+/// One leaf's histogram: per feature and bin (feature-major, `GradientBoosting.slots` bins a
+/// feature), the sums of gradient and hessian as one 16-byte pair, and the row count apart, 4
+/// bytes. One 32-byte slot (g, h, n, padding) cost two vector adds of two doubles (without AVX)
+/// where the pair is one, and twice the cache lines.
+struct Histogram {
+    let pairs: UnsafeMutablePointer<SIMD2<Double>>
+    let counts: UnsafeMutablePointer<UInt32>
+    let slotCount: Int
+
+    static func allocate(slots: Int) -> Histogram {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: slots * 20, alignment: 16)
+        return Histogram(pairs: raw.bindMemory(to: SIMD2<Double>.self, capacity: slots),
+                         counts: (raw + slots * 16).bindMemory(to: UInt32.self, capacity: slots), slotCount: slots)
+    }
+
+    func deallocate() { UnsafeMutableRawPointer(pairs).deallocate() }
+
+    func zero() {
+        pairs.initialize(repeating: .zero, count: slotCount)
+        counts.initialize(repeating: 0, count: slotCount)
+    }
+
+    /// self -= other, slot by slot.
+    func subtract(_ other: Histogram) {
+        for k in 0..<slotCount { pairs[k] -= other.pairs[k] }
+        for k in 0..<slotCount { counts[k] &-= other.counts[k] }
+    }
+
+    /// self += other, slot by slot.
+    func add(_ other: Histogram) {
+        for k in 0..<slotCount { pairs[k] += other.pairs[k] }
+        for k in 0..<slotCount { counts[k] &+= other.counts[k] }
+    }
+}
+
 /// The state of one boosting run.
 private final class Booster {
     /// Training rows.
@@ -489,7 +525,7 @@ private final class Booster {
     struct Split { var feature = -1; var bin = 0; var defaultLeft = false; var gain = 0.0
         var leftG = 0.0, leftH = 0.0, leftN = 0.0 }
     struct Leaf { var node: Int; var begin: Int; var end: Int; var depth: Int; var g: Double; var h: Double
-        var histogram: UnsafeMutablePointer<Double>; var best: Split }
+        var histogram: Histogram; var best: Split }
 
     func run(validation: ColumnBins?, validationLabels: [Double]?, progress: ((Int, Double?) -> Void)?) throws -> BoostingFit {
         let n = self.n
@@ -509,16 +545,10 @@ private final class Booster {
         let threads = max(1, settings.threads)
 
         for _ in 0..<settings.maxTrees {
-            // Gradients and hessians of the log loss at the current scores.
-            let (scores, records, stride) = (self.scores, self.records, recordStride)
-            labels.withUnsafeBufferPointer { labels in
-                parallelRanges(n, threads) { range in
-                    for i in range {
-                        let p = LogisticRegression.sigmoid(scores[i])
-                        (records + i &* stride).storeBytes(of: SIMD2(p - Double(labels[i]), max(p * (1 - p), 1e-16)), as: SIMD2<Double>.self)
-                    }
-                }
-            }
+            // Without subsampling, each tree's rows are all rows: the root's gradient sums come
+            // from the pass that writes the gradients.
+            let sums = gradients()
+            let rootSums = settings.subsample >= 1 ? sums : nil
             var rows: [Int32] = []
             rows.reserveCapacity(settings.subsample < 1 ? Int(Double(n) * settings.subsample) + 16 : n)
             if settings.subsample < 1 {
@@ -527,18 +557,13 @@ private final class Booster {
             } else {
                 for i in 0..<n { rows.append(Int32(i)) }
             }
-            let (tree, binThresholds, leafRows) = grow(rows: &rows)
+            let (tree, binThresholds, leafRows) = grow(rows: &rows, sums: rootSums)
             let grew = tree.nodeCount > 1
             // Scores of every training row, then of the validation rows. Without subsampling each
             // row sits in one leaf's share of `rows`: adding the leaf values there costs one write
             // a row, not a walk down the tree (the walk was ~12 % of a fit at 1M homes).
             if settings.subsample >= 1 {
-                rows.withUnsafeBufferPointer { rows in
-                    for (node, range) in leafRows {
-                        let value = tree.value[node]
-                        for k in range { scores[Int(rows[k])] += value }
-                    }
-                }
+                updateScores(tree, leafRows, rows)
             } else {
                 applyBinned(tree, binThresholds, bins: UnsafeRawPointer(records + 16), rowStride: recordStride, featureStride: 1,
                             count: n, scores: scores)
@@ -573,6 +598,51 @@ private final class Booster {
         let ensemble = BoostedTrees(features: features, baseScore: base, trees: trees, settings: settings,
                                     validationLogLoss: validation == nil ? nil : curve)
         return BoostingFit(trees: ensemble, trainingScores: trainingScores, validationScores: validation == nil ? nil : bestScores)
+    }
+
+    /// Writes every training row's gradient and hessian of the log loss at its current score into
+    /// its record; returns their sums, over two fixed halves of the rows added in order (the same
+    /// number on one thread or two).
+    func gradients() -> SIMD2<Double> {
+        let (scores, records, stride) = (self.scores, self.records, recordStride)
+        let sums = labels.withUnsafeBufferPointer { labels in
+            inTwoHalves(n, parallel: settings.threads > 1) { half in
+                var sum = SIMD2<Double>.zero
+                for i in half { sum += Self.writeGradient(scores[i], labels[i], into: records + i &* stride) }
+                return sum
+            }
+        }
+        return sums.0 + sums.1
+    }
+
+    @inline(__always)
+    static func writeGradient(_ score: Double, _ label: UInt8, into record: UnsafeMutableRawPointer) -> SIMD2<Double> {
+        let p = LogisticRegression.sigmoid(score)
+        let pair = SIMD2(p - Double(label), max(p * (1 - p), 1e-16))
+        record.storeBytes(of: pair, as: SIMD2<Double>.self)
+        return pair
+    }
+
+    /// Adds each leaf's value to the scores of its rows, a tree grown on every row: `leafRows` are
+    /// the leaves' shares of `rows`, which cover it. Two halves of the positions on two threads,
+    /// the scores of the rows ahead prefetched (a leaf's rows are ascending but scattered).
+    func updateScores(_ tree: RegressionTree, _ leafRows: [(node: Int, rows: Range<Int>)], _ rows: [Int32]) {
+        let scores = self.scores
+        let leaves = leafRows.map { (value: tree.value[$0.node], rows: $0.rows) }
+        rows.withUnsafeBufferPointer { rows in
+            _ = inTwoHalves(rows.count, parallel: settings.threads > 1) { half in
+                let ahead = 16
+                for leaf in leaves {
+                    let range = leaf.rows.clamped(to: half)
+                    guard !range.isEmpty else { continue }
+                    let value = leaf.value
+                    for k in range {
+                        if k &+ ahead < half.upperBound { listwise_prefetch_write(scores + Int(rows[k &+ ahead])) }
+                        scores[Int(rows[k])] += value
+                    }
+                }
+            }
+        }
     }
 
     /// Mean log loss of raw scores, as two half sums added in order (the same number on one
@@ -622,13 +692,12 @@ private final class Booster {
 
     /// Grows one tree on `rows` (reordered in place: each leaf's rows end up contiguous); returns
     /// the tree, each node's bin threshold, and each leaf's node and share of `rows`.
-    func grow(rows: inout [Int32]) -> (RegressionTree, [Int], [(node: Int, rows: Range<Int>)]) {
+    func grow(rows: inout [Int32], sums: SIMD2<Double>?) -> (RegressionTree, [Int], [(node: Int, rows: Range<Int>)]) {
         let slots = GradientBoosting.slots
-        let histogramSize = width * slots * 4
-        var pool: [UnsafeMutablePointer<Double>] = []
-        func histogram() -> UnsafeMutablePointer<Double> {
+        var pool: [Histogram] = []
+        func histogram() -> Histogram {
             if let h = pool.popLast() { return h }
-            return UnsafeMutablePointer<Double>.allocate(capacity: histogramSize)
+            return Histogram.allocate(slots: width * slots)
         }
         var tree = RegressionTree()
         var binThreshold: [Int] = []
@@ -638,7 +707,7 @@ private final class Booster {
             for h in pool { h.deallocate() }
         }
         var g = 0.0, h = 0.0
-        for r in rows { let v = pair(Int(r)); g += v.x; h += v.y }
+        if let sums { (g, h) = (sums.x, sums.y) } else { for r in rows { let v = pair(Int(r)); g += v.x; h += v.y } }
         let root = tree.addNode(cover: Double(rows.count)); binThreshold.append(-1)
         let rootHistogram = histogram()
         rows.withUnsafeBufferPointer { build(rootHistogram, rows: $0, 0..<$0.count) }
@@ -670,7 +739,7 @@ private final class Booster {
             let smallRange = leftSmaller ? leaf.begin..<(leaf.begin + leftCount) : (leaf.begin + leftCount)..<leaf.end
             rows.withUnsafeBufferPointer { build(small, rows: $0, smallRange) }
             let large = leaf.histogram
-            for k in 0..<histogramSize { large[k] -= small[k] }
+            large.subtract(small)
             let (leftHistogram, rightHistogram) = leftSmaller ? (small, large) : (large, small)
             let depth = leaf.depth + 1
             let lg = split.leftG, lh = split.leftH
@@ -698,7 +767,7 @@ private final class Booster {
                    scratch: UnsafeMutablePointer<Int32>) -> Int {
         let threads = range.count >= 50_000 ? max(1, settings.threads) : 1
         let chunk = (range.count + threads - 1) / threads
-        let feature = split.feature, threshold = split.bin, defaultLeft = split.defaultLeft
+        let feature = split.feature, threshold = split.bin, defaultLeft = split.defaultLeft ? 1 : 0
         var lefts = [Int](repeating: 0, count: threads), rights = [Int](repeating: 0, count: threads)
         let n = self.n
         columnBins.withUnsafeBufferPointer { columnBins in
@@ -711,9 +780,13 @@ private final class Booster {
                         if begin < end {
                             for k in begin..<end {
                                 let r = rows[k]
-                                let b = bins[Int(r)]
-                                let goesLeft = b == GradientBoosting.missingBin ? defaultLeft : Int(b) <= threshold
-                                if goesLeft { rows[begin + left] = r; left += 1 } else { scratch[begin + right] = r; right += 1 }
+                                let b = Int(bins[Int(r)])
+                                // Missing (255) is above every threshold; no branch on the data.
+                                let goesLeft = (b <= threshold ? 1 : 0) | ((b == Int(GradientBoosting.missingBin) ? 1 : 0) & defaultLeft)
+                                rows[begin &+ left] = r
+                                scratch[begin &+ right] = r
+                                left &+= goesLeft
+                                right &+= 1 &- goesLeft
                             }
                         }
                         leftCounts[part] = left
@@ -738,58 +811,60 @@ private final class Booster {
         return leftCount
     }
 
-    /// Sums gradient, hessian and count per feature and bin over `rows[range]` into `histogram`
-    /// (feature-major, a slot of 4 doubles: g, h, n and padding, added as one 32-byte vector),
+    /// Sums gradient, hessian and count per feature and bin over `rows[range]` into `histogram`,
     /// split across the threads for large leaves. Counts are exact (LightGBM estimates them from
     /// the hessians; with estimates our trees left LightGBM's after 5 trees instead of after 5
     /// near-ties, and the fixture's test AUC moved 0.003 away).
-    func build(_ histogram: UnsafeMutablePointer<Double>, rows: UnsafeBufferPointer<Int32>, _ range: Range<Int>) {
-        let slots = GradientBoosting.slots, size = width * slots * 4
+    func build(_ histogram: Histogram, rows: UnsafeBufferPointer<Int32>, _ range: Range<Int>) {
+        let slots = GradientBoosting.slots
         let threads = range.count >= 20_000 ? max(1, settings.threads) : 1
-        let extra = threads > 1 ? UnsafeMutablePointer<Double>.allocate(capacity: size * (threads - 1)) : nil
-        defer { extra?.deallocate() }
-        let w = width, words = binWords, stride = recordStride
+        let extra = (1..<threads).map { _ in Histogram.allocate(slots: histogram.slotCount) }
+        defer { for h in extra { h.deallocate() } }
+        let w = width, words = binWords, stride = recordStride, ahead = 16
         let records = UnsafeRawPointer(self.records)
         let chunk = (range.count + threads - 1) / threads
         parallelParts(threads) { part in
-            let target = part == 0 ? histogram : extra! + (part - 1) * size
-            target.initialize(repeating: 0, count: size)
+            let target = part == 0 ? histogram : extra[part - 1]
+            target.zero()
             let begin = range.lowerBound + part * chunk, end = min(range.upperBound, begin + chunk)
             guard begin < end else { return }
             // Rows in batches: first each row's record (gradient pair and bins) copied out in
             // sequence (independent loads, so many cache misses are in flight at once), then the
             // slots added from the copies. Adding straight from the scattered rows left the CPU
-            // waiting on one row's miss at a time: 30 % of the histogram time at 1M homes.
+            // waiting on one row's miss at a time: 30 % of the histogram time at 1M homes. The
+            // copy still waited on the misses (30 % of a build's samples) until the records 16
+            // rows ahead were prefetched (builds −15 %).
             let batch = 512
             let pairs = UnsafeMutablePointer<SIMD2<Double>>.allocate(capacity: batch)
             let rowWords = UnsafeMutablePointer<UInt64>.allocate(capacity: batch * words)
             defer { pairs.deallocate(); rowWords.deallocate() }
             let rowBins = UnsafeRawPointer(rowWords)
-            target.withMemoryRebound(to: SIMD4<Double>.self, capacity: size / 4) { target in
-                var start = begin
-                while start < end {
-                    let count = min(batch, end - start)
-                    for j in 0..<count {
-                        let record = records + Int(rows[start + j]) &* stride
-                        pairs[j] = record.loadUnaligned(as: SIMD2<Double>.self)
-                        for k in 0..<words { rowWords[j &* words &+ k] = record.loadUnaligned(fromByteOffset: 16 &+ 8 &* k, as: UInt64.self) }
+            let (sums, counts) = (target.pairs, target.counts)
+            var start = begin
+            while start < end {
+                let count = min(batch, end - start)
+                for j in 0..<count {
+                    if start &+ j &+ ahead < end {
+                        let next = records + Int(rows[start &+ j &+ ahead]) &* stride
+                        listwise_prefetch(next); listwise_prefetch(next + stride - 1)
                     }
-                    for j in 0..<count {
-                        let v = pairs[j]
-                        let add = SIMD4(v.x, v.y, 1, 0)
-                        let row = rowBins + j &* words &* 8
-                        for f in 0..<w { target[f &* slots &+ Int(row.load(fromByteOffset: f, as: UInt8.self))] += add }
-                    }
-                    start += count
+                    let record = records + Int(rows[start + j]) &* stride
+                    pairs[j] = record.loadUnaligned(as: SIMD2<Double>.self)
+                    for k in 0..<words { rowWords[j &* words &+ k] = record.loadUnaligned(fromByteOffset: 16 &+ 8 &* k, as: UInt64.self) }
                 }
+                for j in 0..<count {
+                    let v = pairs[j]
+                    let row = rowBins + j &* words &* 8
+                    for f in 0..<w {
+                        let slot = f &* slots &+ Int(row.load(fromByteOffset: f, as: UInt8.self))
+                        sums[slot] += v
+                        counts[slot] &+= 1
+                    }
+                }
+                start += count
             }
         }
-        if let extra {
-            for part in 0..<(threads - 1) {
-                let source = extra + part * size
-                for k in 0..<size { histogram[k] += source[k] }
-            }
-        }
+        for part in extra { histogram.add(part) }
     }
 
     /// The best split of a leaf over every feature and bin threshold, trying missing values on
@@ -797,7 +872,7 @@ private final class Booster {
     /// LightGBM breaks them (so that the trees can be compared): among features, the first; within
     /// a feature, missing values left and the highest threshold first, then missing values right
     /// and the lowest threshold when strictly better.
-    func bestSplit(_ histogram: UnsafeMutablePointer<Double>, g: Double, h: Double, n: Double, depth: Int) -> Split {
+    func bestSplit(_ histogram: Histogram, g: Double, h: Double, n: Double, depth: Int) -> Split {
         var best = Split()
         if settings.maxDepth > 0, depth >= settings.maxDepth { return best }
         let lambda = settings.l2
@@ -807,14 +882,14 @@ private final class Booster {
         let slots = GradientBoosting.slots
         var prefix = [(g: Double, h: Double, n: Double)](repeating: (0, 0, 0), count: slots)
         for f in 0..<width {
-            let base = histogram + f * slots * 4
+            let sums = histogram.pairs + f * slots, counts = histogram.counts + f * slots
             let valueBins = bins.bounds[f].count
-            let missing = base + Int(GradientBoosting.missingBin) * 4
-            let mg = missing[0], mh = missing[1], mn = missing[2]
+            let missing = Int(GradientBoosting.missingBin)
+            let mg = sums[missing].x, mh = sums[missing].y, mn = Double(counts[missing])
             guard valueBins > 1 || mn > 0 else { continue }
             var running = (g: 0.0, h: 0.0, n: 0.0)
             for t in 0..<valueBins {
-                running = (running.g + base[t * 4], running.h + base[t * 4 + 1], running.n + base[t * 4 + 2])
+                running = (running.g + sums[t].x, running.h + sums[t].y, running.n + Double(counts[t]))
                 prefix[t] = running
             }
             var featureBest = Split()

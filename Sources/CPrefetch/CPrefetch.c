@@ -1,0 +1,2 @@
+// The prefetch helpers are inline functions in include/CPrefetch.h; SwiftPM wants a source file.
+#include "CPrefetch.h"
