@@ -360,42 +360,38 @@ public enum GradientBoosting {
         }
         let width = features.count, threads = max(1, settings.threads)
         let validationRows = validationColumn == nil ? nil : validationLabels?.count
-        // Each feature's bins learned and its values binned on a thread of its own, as many
-        // features at a time as there are threads, into column-major bytes; the values are read
-        // in feature order (the caller's `column` may hash them as they come).
+        // Each feature's bins learned and its values binned on one of the threads, into
+        // column-major bytes; the values are read one feature at a time in feature order (the
+        // caller's `column` may hash them as they come), by the thread that then bins them, while
+        // the others bin theirs. (Reading two features, then binning them on two threads, left
+        // a core idle through every read: ~1 s of a 1M-home training.)
         var bounds = [[Double]](repeating: [], count: width)
         var columnBins = [UInt8](repeating: 0, count: n * width)
         var validColumnBins = [UInt8](repeating: 0, count: (validationRows ?? 0) * width)
-        for start in stride(from: 0, to: width, by: threads) {
-            let group = start..<min(start + threads, width)
-            var values: [[Double]] = [], validationValues: [[Double]] = []
-            for f in group {
-                values.append(try column(f))
-                guard values.last!.count == n else {
-                    throw LinearAlgebraError.dimensionMismatch("feature \(features[f]): \(values.last!.count) values for \(n) labels")
+        try bounds.withUnsafeMutableBufferPointer { bounds in
+        try columnBins.withUnsafeMutableBufferPointer { columnBins in
+        try validColumnBins.withUnsafeMutableBufferPointer { validColumnBins in
+            try producedInOrder(width, workers: threads, produce: { f -> (values: [Double], validation: [Double]) in
+                let values = try column(f)
+                guard values.count == n else {
+                    throw LinearAlgebraError.dimensionMismatch("feature \(features[f]): \(values.count) values for \(n) labels")
                 }
-                if let validationColumn, let validationRows {
-                    validationValues.append(try validationColumn(f))
-                    guard validationValues.last!.count == validationRows else {
-                        throw LinearAlgebraError.dimensionMismatch("feature \(features[f]): \(validationValues.last!.count) validation values for \(validationRows) labels")
-                    }
+                guard let validationColumn, let validationRows else { return (values, []) }
+                let validation = try validationColumn(f)
+                guard validation.count == validationRows else {
+                    throw LinearAlgebraError.dimensionMismatch("feature \(features[f]): \(validation.count) validation values for \(validationRows) labels")
                 }
-            }
-            bounds.withUnsafeMutableBufferPointer { bounds in
-            columnBins.withUnsafeMutableBufferPointer { columnBins in
-            validColumnBins.withUnsafeMutableBufferPointer { validColumnBins in
-                parallelParts(group.count) { k in
-                    let f = group.lowerBound + k
-                    let learned = FeatureBins.learn([values[k]], maxBins: settings.maxBins, seed: settings.seed &+ UInt64(f))
-                    bounds[f] = learned.bounds[0]
-                    learned.bin(values[k], feature: 0, into: columnBins.baseAddress! + f * n)
-                    if let validationRows {
-                        learned.bin(validationValues[k], feature: 0, into: validColumnBins.baseAddress! + f * validationRows)
-                    }
-                    alsoLearn?(f, values[k])
+                return (values, validation)
+            }, consume: { f, item in
+                let learned = FeatureBins.learn([item.values], maxBins: settings.maxBins, seed: settings.seed &+ UInt64(f))
+                bounds[f] = learned.bounds[0]
+                learned.bin(item.values, feature: 0, into: columnBins.baseAddress! + f * n)
+                if let validationRows {
+                    learned.bin(item.validation, feature: 0, into: validColumnBins.baseAddress! + f * validationRows)
                 }
-            }}}
-        }
+                alsoLearn?(f, item.values)
+            })
+        }}}
         let valid = validationRows.map { ColumnBins(bins: validColumnBins, rows: $0) }
         validColumnBins = []
         return try Booster(columnBins: consume columnBins, labels: labels, bins: FeatureBins(bounds: bounds),
@@ -939,6 +935,29 @@ func inTwoHalves<Result>(_ n: Int, parallel: Bool = true, _ body: (Range<Int>) -
         }
     }
     return (results[0]!, results[1]!)
+}
+
+/// Makes `produce(0)`, `produce(1)`, ... one at a time and in order, and hands each item to
+/// `consume(i, item)` on the thread that made it, on `workers` threads: one makes its next item
+/// while the others consume theirs, and at most `workers` items exist at once. The first error
+/// of `produce` stops the making (items already made are consumed) and is rethrown.
+func producedInOrder<Item>(_ count: Int, workers: Int, produce: (Int) throws -> Item, consume: (Int, Item) -> Void) throws {
+    let lock = NSLock()
+    var next = 0
+    var failure: (any Error)?
+    parallelParts(min(max(1, workers), count)) { _ in
+        while true {
+            lock.lock()
+            guard failure == nil, next < count else { lock.unlock(); return }
+            let index = next
+            next += 1
+            let item: Item
+            do { item = try produce(index) } catch { failure = error; lock.unlock(); return }
+            lock.unlock()
+            consume(index, item)
+        }
+    }
+    if let failure { throw failure }
 }
 
 /// Calls `body(0) ... body(parts − 1)` concurrently and returns when all are done. The callers

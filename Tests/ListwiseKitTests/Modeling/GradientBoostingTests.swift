@@ -302,6 +302,38 @@ final class GradientBoostingTests: XCTestCase {
         }
     }
 
+    /// The binning's pipeline: items made one at a time in order (a caller may hash them as they
+    /// come), each consumed once, by two threads; the first error stops the making and comes out.
+    func testItemsAreMadeInOrderAndEachConsumedOnce() throws {
+        let lock = NSLock()
+        var made: [Int] = [], consumed: [Int] = []
+        try producedInOrder(50, workers: 2, produce: { i -> Int in
+            made.append(i)   // under the pipeline's lock
+            return i * i
+        }, consume: { i, item in
+            XCTAssertEqual(item, i * i)
+            usleep(UInt32(i % 3) * 200)
+            lock.lock(); consumed.append(i); lock.unlock()
+        })
+        XCTAssertEqual(made, Array(0..<50))
+        XCTAssertEqual(consumed.sorted(), Array(0..<50))
+
+        struct Unreadable: Error {}
+        made = []
+        XCTAssertThrowsError(try producedInOrder(50, workers: 2, produce: { i -> Int in
+            if i == 7 { throw Unreadable() }
+            made.append(i)
+            return i
+        }, consume: { _, _ in })) { XCTAssertTrue($0 is Unreadable) }
+        XCTAssertEqual(made, Array(0..<7))
+
+        // A column of the wrong length is an error of the fit, whichever thread reads it.
+        XCTAssertThrowsError(try GradientBoosting.fit(features: ["a", "b", "c"], column: { f in f == 2 ? [1, 2] : [1, 2, 3] },
+                                                      labels: [0, 1, 0])) { error in
+            guard case LinearAlgebraError.dimensionMismatch = error else { return XCTFail("\(error)") }
+        }
+    }
+
     /// No features: one tree of one leaf that adds nothing, and the base rate's log-odds.
     func testNoFeaturesGiveTheBaseRate() throws {
         let labels: [Double] = (0..<100).map { $0 < 25 ? 1 : 0 }
