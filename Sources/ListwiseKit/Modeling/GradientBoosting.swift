@@ -525,10 +525,10 @@ private final class Booster {
         /// The leaf's share of the validation rows (`SplitRows`), when there are some.
         var validation = 0..<0 }
     /// Rows that a tree's splits are applied to as it grows, besides its training rows (the
-    /// validation rows): each leaf's end up contiguous in `rows`, in ascending order; feature f's
-    /// bins are at `columns + f · stride`.
+    /// validation rows): each leaf's end up contiguous in `rows`, in ascending order; their bins
+    /// are column-major, feature f's at `columns + f · count`.
     struct SplitRows { var rows: UnsafeMutablePointer<Int32>; var scratch: UnsafeMutablePointer<Int32>; var count: Int
-        var columns: UnsafePointer<UInt8>; var stride: Int }
+        var columns: UnsafePointer<UInt8> }
     /// A grown tree's leaves: node, share of the training rows and of the validation rows.
     typealias LeafRows = [(node: Int, rows: Range<Int>, validation: Range<Int>)]
 
@@ -580,7 +580,7 @@ private final class Booster {
                 fillIdentity(validRows, validation.rows)
                 grown = validation.bins.withUnsafeBufferPointer { bins in
                     grow(rows: &rows, scratch: scratch, sums: rootSums, validation: SplitRows(
-                        rows: validRows, scratch: validScratch, count: validation.rows, columns: bins.baseAddress!, stride: validation.rows))
+                        rows: validRows, scratch: validScratch, count: validation.rows, columns: bins.baseAddress!))
                 }
             } else {
                 grown = grow(rows: &rows, scratch: scratch, sums: rootSums, validation: nil)
@@ -659,17 +659,15 @@ private final class Booster {
     /// rows are ascending but scattered).
     func updateScores(_ leaves: [(value: Double, rows: Range<Int>)], rows: UnsafePointer<Int32>, count: Int,
                       scores: UnsafeMutablePointer<Double>) {
-        do {
-            _ = inTwoHalves(count, parallel: settings.threads > 1) { half in
-                let ahead = 16
-                for leaf in leaves {
-                    let range = leaf.rows.clamped(to: half)
-                    guard !range.isEmpty else { continue }
-                    let value = leaf.value
-                    for k in range {
-                        if k &+ ahead < half.upperBound { listwise_prefetch_write(scores + Int(rows[k &+ ahead])) }
-                        scores[Int(rows[k])] += value
-                    }
+        _ = inTwoHalves(count, parallel: settings.threads > 1) { half in
+            let ahead = 16
+            for leaf in leaves {
+                let range = leaf.rows.clamped(to: half)
+                guard !range.isEmpty else { continue }
+                let value = leaf.value
+                for k in range {
+                    if k &+ ahead < half.upperBound { listwise_prefetch_write(scores + Int(rows[k &+ ahead])) }
+                    scores[Int(rows[k])] += value
                 }
             }
         }
@@ -759,7 +757,7 @@ private final class Booster {
             var validLeft = leaf.validation, validRight = leaf.validation
             if let validation {
                 let count = partition(validation.rows, leaf.validation, split, scratch: validation.scratch,
-                                      columns: validation.columns, stride: validation.stride)
+                                      columns: validation.columns, stride: validation.count)
                 validLeft = leaf.validation.lowerBound..<(leaf.validation.lowerBound + count)
                 validRight = validLeft.upperBound..<leaf.validation.upperBound
             }
@@ -810,30 +808,28 @@ private final class Booster {
         let chunk = (range.count + threads - 1) / threads
         let feature = split.feature, threshold = split.bin, defaultLeft = split.defaultLeft ? 1 : 0
         var lefts = [Int](repeating: 0, count: threads), rights = [Int](repeating: 0, count: threads)
-        do {
-            let bins = columns + feature * stride
-            lefts.withUnsafeMutableBufferPointer { leftCounts in
-                rights.withUnsafeMutableBufferPointer { rightCounts in
-                    parallelParts(threads) { part in
-                        let begin = range.lowerBound + part * chunk, end = min(range.upperBound, begin + chunk)
-                        var left = 0, right = 0
-                        if begin < end {
-                            for k in begin..<end {
-                                let r = rows[k]
-                                let b = Int(bins[Int(r)])
-                                // Missing (255) is above every threshold; no branch on the data
-                                // (the branch on the side was mispredicted about every other row:
-                                // partitions took ~1.5x as long).
-                                let goesLeft = (b <= threshold ? 1 : 0) | ((b == Int(GradientBoosting.missingBin) ? 1 : 0) & defaultLeft)
-                                rows[begin &+ left] = r
-                                scratch[begin &+ right] = r
-                                left &+= goesLeft
-                                right &+= 1 &- goesLeft
-                            }
+        let bins = columns + feature * stride
+        lefts.withUnsafeMutableBufferPointer { leftCounts in
+            rights.withUnsafeMutableBufferPointer { rightCounts in
+                parallelParts(threads) { part in
+                    let begin = range.lowerBound + part * chunk, end = min(range.upperBound, begin + chunk)
+                    var left = 0, right = 0
+                    if begin < end {
+                        for k in begin..<end {
+                            let r = rows[k]
+                            let b = Int(bins[Int(r)])
+                            // Missing (255) is above every threshold; no branch on the data
+                            // (the branch on the side was mispredicted about every other row:
+                            // partitions took ~1.5x as long).
+                            let goesLeft = (b <= threshold ? 1 : 0) | ((b == Int(GradientBoosting.missingBin) ? 1 : 0) & defaultLeft)
+                            rows[begin &+ left] = r
+                            scratch[begin &+ right] = r
+                            left &+= goesLeft
+                            right &+= 1 &- goesLeft
                         }
-                        leftCounts[part] = left
-                        rightCounts[part] = right
                     }
+                    leftCounts[part] = left
+                    rightCounts[part] = right
                 }
             }
         }
