@@ -222,7 +222,7 @@ struct FeatureBins: Equatable {
                 for i in 0..<sampleSize { present.swapAt(i, i + Int(random.next() % UInt64(present.count - i))) }
                 present.removeLast(present.count - sampleSize)
             }
-            present.sort()
+            RadixSort.sort(&present)
             var distinct: [Double] = [], counts: [Int] = []
             for v in present {
                 if let last = distinct.last, last == v { counts[counts.count - 1] += 1 } else { distinct.append(v); counts.append(1) }
