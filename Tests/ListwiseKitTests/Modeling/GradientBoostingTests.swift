@@ -288,6 +288,31 @@ final class GradientBoostingTests: XCTestCase {
         }
     }
 
+    /// The early-stopping log loss, taken as the logarithm of a product, against a log1p a row
+    /// (Kahan-summed), on scores of several sizes and spreads, and the same on one thread or two.
+    func testValidationLogLossIsTheSumOfLog1pTerms() {
+        var random = SplitMix64(seed: 9)
+        func uniform() -> Double { Double(random.next() >> 11) / Double(1 << 53) }
+        for (n, spread) in [(1, 3.0), (31, 3.0), (100_003, 4.0), (50_000, 40.0), (20_000, 0.001)] {
+            let scores = (0..<n).map { _ in (uniform() - 0.7) * 2 * spread }
+            let y = scores.map { uniform() < 1 / (1 + exp(-$0)) ? 1.0 : 0.0 }
+            // Kahan-summed reference: log(1 + e^f) − y·f a row.
+            var sum = 0.0, carry = 0.0
+            for (f, label) in zip(scores, y) {
+                let term = (f > 0 ? f + log1p(exp(-f)) : log1p(exp(f))) - label * f - carry
+                let next = sum + term
+                carry = (next - sum) - term
+                sum = next
+            }
+            let reference = sum / Double(n)
+            for threads in [1, 2] {
+                let loss = GradientBoosting.logLoss(y, scores, threads: threads)
+                XCTAssertEqual(loss, reference, accuracy: 1e-14 * max(1, abs(reference)), "\(n) rows, spread \(spread)")
+            }
+            XCTAssertEqual(GradientBoosting.logLoss(y, scores, threads: 1), GradientBoosting.logLoss(y, scores, threads: 2))
+        }
+    }
+
     /// Labels reach the booster as bytes: 0 and 1 pass through, anything else is a usage error
     /// (not a silent 0).
     func testLabelsOtherThanZeroAndOneAreRejected() throws {
