@@ -71,7 +71,7 @@ struct TrainCommand: AsyncParsableCommand {
         Terminal.line("trained on \(model.trainingAsOf.joined(separator: ", ")) (\(model.rows.training) rows, "
                       + "\(model.rows.trainingPositives) positives), \(shape)"
                       + String(format: " in %.1f s", Date().timeIntervalSince(started)))
-        Terminal.line("time: " + result.phases.map { String(format: "%@ %.1f s", $0.name, $0.seconds) }.joined(separator: ", "))
+        Terminal.line("time: " + result.phases.map { String(format: "%@ %.2f s", $0.name, $0.seconds) }.joined(separator: ", "))
         Terminal.line(MetricsReport.text(model.metrics, title: "out-of-time validation at \(model.validationAsOf), horizon \(model.horizonDays) days:"))
         Terminal.line("model: \(path)")
     }
