@@ -1,6 +1,7 @@
 // Software prefetch for the booster's scattered reads and writes (GradientBoosting.swift):
 // Swift has no prefetch of its own, and the hardware prefetcher does not follow a leaf's rows,
-// which are ascending but scattered over records far larger than the caches.
+// which are ascending but scattered over records far larger than the caches. And the spin-wait
+// hint of its pair of threads (ThreadPair.swift), which Swift has none of either.
 #pragma once
 
 /// Asks for the cache line holding `p`, to be read soon.
