@@ -29,7 +29,8 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        // Software prefetch (one inline C function each way) for the booster's scattered rows.
+        // Software prefetch (one inline C function each way) for the booster's scattered rows,
+        // and the spin-wait hint of its ThreadPair.
         .target(name: "CPrefetch"),
         .target(
             name: "ListwiseKit",

@@ -816,15 +816,20 @@ private final class Booster {
         return (tree, binThreshold, leaves.map { ($0.node, $0.begin..<$0.end, $0.validation) })
     }
 
+    /// The threads for a pass over `rows` rows of a leaf: all of them from 8,192 rows on the pair
+    /// (a hand-off of ~1 µs), from `throughGCDFrom` through GCD (whose wake-ups cost more than
+    /// the work below tens of thousands of rows on this kind of machine), else one.
+    func threads(for rows: Int, throughGCDFrom minimum: Int) -> Int {
+        rows >= (pair != nil ? 8192 : minimum) ? max(1, settings.threads) : 1
+    }
+
     /// Reorders `rows[range]` so that the rows going left come first, each side in its former
     /// order, and returns how many go left. Large leaves are split across the threads (each share
     /// partitioned in place and into `scratch` at the same offsets, then joined): the reads of
     /// each row's bin are cache misses, and one thread doing them was ~30 % of a tree at 1M homes.
     func partition(_ rows: UnsafeMutablePointer<Int32>, _ range: Range<Int>, _ split: Split,
                    scratch: UnsafeMutablePointer<Int32>, columns: UnsafePointer<UInt8>, stride: Int) -> Int {
-        // From 8,192 rows on the pair (a hand-off of ~1 µs); through GCD, whose wake-ups cost more
-        // than the work below ~50k rows on this kind of machine, from 50,000.
-        let threads = range.count >= (pair != nil ? 8192 : 50_000) ? max(1, settings.threads) : 1
+        let threads = self.threads(for: range.count, throughGCDFrom: 50_000)
         let chunk = (range.count + threads - 1) / threads
         let feature = split.feature, threshold = split.bin, defaultLeft = split.defaultLeft ? 1 : 0
         var lefts = [Int](repeating: 0, count: threads), rights = [Int](repeating: 0, count: threads)
@@ -875,8 +880,7 @@ private final class Booster {
     /// near-ties, and the fixture's test AUC moved 0.003 away).
     func build(_ histogram: Histogram, rows: UnsafeBufferPointer<Int32>, _ range: Range<Int>) {
         let slots = GradientBoosting.slots
-        // From 8,192 rows on the pair; through GCD from 20,000 (as for `partition`).
-        let threads = range.count >= (pair != nil ? 8192 : 20_000) ? max(1, settings.threads) : 1
+        let threads = self.threads(for: range.count, throughGCDFrom: 20_000)
         let extra = (1..<threads).map { _ in Histogram.allocate(slots: histogram.slotCount) }
         defer { for h in extra { h.deallocate() } }
         let w = width, words = binWords, stride = recordStride, ahead = 16
@@ -1039,4 +1043,3 @@ private struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
 }
-
